@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the integration suite (tests/integration, node:test) against the real
+# server binary twice: embedded (SQLite, in-process rate limits), then scaled
+# out (a private PostgreSQL server made with initdb in a temporary directory on
+# a random port, plus a private Redis). Both are stopped afterwards, whatever
+# happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export COSMIV_BIN=${COSMIV_BIN:-$PWD/build/cov/cosmiv}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=23}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+tmp=$(mktemp -d /tmp/cosmiv-it.XXXXXX)
+pg_ctl=
+cleanup() {
+  [ -n "$pg_ctl" ] && $pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true
+  [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+run_suite() {
+  local label=$1
+  echo "== integration: $label =="
+  node --test --test-reporter=spec tests/integration/
+}
+
+# ---- 1. embedded: SQLite ----
+run_suite "SQLite"
+
+# ---- 2. scaled out: PostgreSQL + Redis ----
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pgport=$(free_port)
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres "$tmp"
+  as_pg=(runuser -u postgres --)
+fi
+"${as_pg[@]}" "$PGBIN/initdb" -D "$tmp/pg" -A trust -U postgres -E UTF8 >/dev/null
+pg_ctl="${as_pg[*]} $PGBIN/pg_ctl"
+$pg_ctl -D "$tmp/pg" -l "$tmp/pg.log" -w \
+  -o "-p $pgport -k $tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+export COSMIV_TEST_PG_URL="postgres://postgres@127.0.0.1:$pgport/postgres"
+
+redisport=$(free_port)
+redis-server --port "$redisport" --bind 127.0.0.1 --save '' --appendonly no \
+  --daemonize yes --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log" --dir "$tmp"
+for _ in $(seq 50); do redis-cli -p "$redisport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+export COSMIV_TEST_REDIS_URL="redis://127.0.0.1:$redisport/0"
+
+run_suite "PostgreSQL + Redis"

@@ -1,0 +1,362 @@
+// Cosmiv API client (same-origin, /api/v2, JSON).
+//
+// Session model:
+//  * The access token lives ONLY in this module's memory (never in Web Storage).
+//  * The refresh token is an HttpOnly cookie set by the server; JS never sees it.
+//    On start-up we POST /auth/refresh with `{}` to restore a session after a reload.
+//  * Refreshes are coalesced (one request in flight per tab, serialized across tabs
+//    with the Web Locks API when available) because the server rotates refresh
+//    tokens and treats the reuse of an old one as theft.
+
+export const API_BASE = '/api/v2';
+const CLIENT_HEADER = { 'X-Cosmiv-Client': 'web' } as const;
+
+export type Role = 'user' | 'moderator' | 'admin';
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  role: Role;
+  display_name: string | null;
+  bio: string | null;
+  created_at: string;
+}
+
+export type PublicUser = Omit<User, 'email'>;
+
+export interface AuthResponse {
+  user: User;
+  access_token: string;
+  refresh_token?: string; // also in the HttpOnly cookie; deliberately ignored here
+  expires_in: number; // seconds
+}
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  code?: string;
+  detail?: string;
+  field?: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code?: string;
+  readonly field?: string;
+  readonly title?: string;
+  readonly type?: string;
+  readonly retryAfter?: number;
+
+  constructor(problem: Problem, retryAfter?: number) {
+    super(messageFor(problem, retryAfter));
+    this.name = 'ApiError';
+    this.status = problem.status;
+    this.code = problem.code;
+    this.field = problem.field || undefined;
+    this.title = problem.title;
+    this.type = problem.type;
+    this.retryAfter = retryAfter;
+  }
+}
+
+function messageFor(p: Problem, retryAfter?: number): string {
+  if (p.status === 429) {
+    const n = retryAfter !== undefined ? Math.max(1, Math.ceil(retryAfter)) : undefined;
+    return n !== undefined
+      ? `Too many attempts, try again in ${n} s.`
+      : 'Too many attempts, try again in a moment.';
+  }
+  if (p.detail) return sentence(p.detail);
+  if (p.title) return sentence(p.title);
+  if (p.status === 0) return 'Could not reach Cosmiv. Check your connection and try again.';
+  if (p.status >= 500) return 'Something went wrong on our side. Please try again.';
+  return `Request failed (HTTP ${p.status}).`;
+}
+
+/** "that username is already taken" -> "That username is already taken." */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const first = t[0].toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(first) ? first : `${first}.`;
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return parseInt(v, 10);
+  const when = Date.parse(v);
+  if (!Number.isNaN(when)) return Math.max(0, Math.round((when - Date.now()) / 1000));
+  return undefined;
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let body: Partial<Problem> = {};
+  const ct = res.headers.get('content-type') || '';
+  if (ct.includes('json')) {
+    try {
+      const parsed: unknown = await res.json();
+      if (parsed && typeof parsed === 'object') body = parsed as Partial<Problem>;
+    } catch {
+      /* not JSON after all */
+    }
+  }
+  const problem: Problem = {
+    type: typeof body.type === 'string' ? body.type : undefined,
+    title: typeof body.title === 'string' ? body.title : undefined,
+    status: res.status,
+    code: typeof body.code === 'string' ? body.code : undefined,
+    detail: typeof body.detail === 'string' ? body.detail : undefined,
+    field: typeof body.field === 'string' ? body.field : undefined,
+  };
+  return new ApiError(problem, parseRetryAfter(res.headers.get('Retry-After')));
+}
+
+function networkError(): ApiError {
+  return new ApiError({ status: 0, title: 'Network error' });
+}
+
+// ---------------------------------------------------------------------------
+// Session state (observable)
+
+export type SessionStatus = 'loading' | 'signed-in' | 'signed-out';
+export interface SessionState {
+  status: SessionStatus;
+  user: User | null;
+}
+
+let session: SessionState = { status: 'loading', user: null };
+const listeners = new Set<(s: SessionState) => void>();
+
+export function getSession(): SessionState {
+  return session;
+}
+
+export function subscribe(fn: (s: SessionState) => void): () => void {
+  listeners.add(fn);
+  return () => {
+    listeners.delete(fn);
+  };
+}
+
+function setSession(next: SessionState): void {
+  session = next;
+  for (const fn of listeners) fn(session);
+}
+
+// ---------------------------------------------------------------------------
+// Tokens (memory only)
+
+let accessToken: string | null = null;
+let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+let refreshInFlight: Promise<boolean> | null = null;
+let epoch = 0; // bumped on sign-in / sign-out so stale refresh results are dropped
+
+function clearTimer(): void {
+  if (refreshTimer !== null) {
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
+  }
+}
+
+function scheduleRefresh(expiresIn: number): void {
+  clearTimer();
+  if (!Number.isFinite(expiresIn) || expiresIn <= 0) return;
+  // Refresh a little before expiry: 60 s early, or 20 % early for short lifetimes.
+  const ms = expiresIn * 1000 - Math.min(60_000, expiresIn * 200);
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    refreshSession().catch(() => {
+      // Transient failure (network, 5xx, 429): try again soon; a 401 from an
+      // authenticated call will also trigger a refresh.
+      scheduleRefresh(30);
+    });
+  }, Math.max(1000, ms));
+}
+
+function applyAuth(res: AuthResponse): void {
+  accessToken = res.access_token;
+  setSession({ status: 'signed-in', user: res.user });
+  scheduleRefresh(res.expires_in);
+}
+
+function dropSession(): void {
+  accessToken = null;
+  clearTimer();
+  if (session.status !== 'signed-out' || session.user !== null) {
+    setSession({ status: 'signed-out', user: null });
+  }
+}
+
+/**
+ * Exchange the refresh cookie for a new token pair. Concurrent callers share
+ * one request. Resolves true when signed in afterwards, false when the server
+ * says there is no valid session (401). Throws ApiError on other failures.
+ */
+export function refreshSession(): Promise<boolean> {
+  if (refreshInFlight) return refreshInFlight;
+  const myEpoch = epoch;
+  const run = async (): Promise<boolean> => {
+    let res: Response;
+    try {
+      res = await fetch(`${API_BASE}/auth/refresh`, {
+        method: 'POST',
+        headers: { ...CLIENT_HEADER, 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: '{}',
+        credentials: 'same-origin',
+        // Never hold the cross-tab refresh lock forever on a stalled connection.
+        signal: typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(20_000) : undefined,
+      });
+    } catch {
+      throw networkError();
+    }
+    if (res.ok) {
+      const data = (await res.json()) as AuthResponse;
+      if (myEpoch !== epoch) return session.status === 'signed-in';
+      applyAuth(data);
+      return true;
+    }
+    if (res.status === 401 || res.status === 400 || res.status === 403) {
+      if (myEpoch === epoch) dropSession();
+      return false;
+    }
+    throw await errorFrom(res);
+  };
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  const p = (locks ? locks.request('cosmiv-auth-refresh', run) : run()) as Promise<boolean>;
+  refreshInFlight = p.finally(() => {
+    refreshInFlight = null;
+  });
+  return refreshInFlight;
+}
+
+/**
+ * Called once at app start: restores the session from the refresh cookie,
+ * silently. A rate-limited (429) or failing (5xx) refresh is retried a couple
+ * of times after a short wait before giving up and showing the app signed out.
+ */
+export async function initSession(): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const ok = await refreshSession();
+      if (!ok && session.status === 'loading') dropSession();
+      return;
+    } catch (err) {
+      const retryable = err instanceof ApiError && (err.status === 429 || err.status >= 500);
+      if (!retryable || attempt === 2 || session.status !== 'loading') break;
+      const waitS = Math.min(10, Math.max(1, (err as ApiError).retryAfter ?? 2));
+      await new Promise((r) => setTimeout(r, waitS * 1000));
+    }
+  }
+  if (session.status === 'loading') dropSession();
+}
+
+// ---------------------------------------------------------------------------
+// Requests
+
+interface RequestOptions {
+  auth?: boolean;
+  body?: unknown;
+}
+
+async function send(method: string, path: string, opts: RequestOptions, token: string | null): Promise<Response> {
+  const headers: Record<string, string> = { ...CLIENT_HEADER, Accept: 'application/json, application/problem+json' };
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers['Authorization'] = `Bearer ${token}`;
+  try {
+    return await fetch(`${API_BASE}${path}`, {
+      method,
+      headers,
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw networkError();
+  }
+}
+
+const notSignedIn = () =>
+  new ApiError({ status: 401, code: 'unauthenticated', detail: 'You are not signed in.' });
+
+async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  if (opts.auth && !accessToken) {
+    if (!(await refreshSession())) throw notSignedIn();
+  }
+  let used = opts.auth ? accessToken : null;
+  let res = await send(method, path, opts, used);
+  if (res.status === 401 && opts.auth) {
+    // Token expired or revoked: refresh once (unless another call already did) and retry.
+    if (accessToken === used) {
+      if (!(await refreshSession())) throw notSignedIn();
+    }
+    if (!accessToken) throw notSignedIn();
+    used = accessToken;
+    res = await send(method, path, opts, used);
+  }
+  if (!res.ok) throw await errorFrom(res);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+// ---------------------------------------------------------------------------
+// Endpoints
+
+async function authenticate(path: string, body: unknown): Promise<User> {
+  const myEpoch = ++epoch;
+  try {
+    const res = await request<AuthResponse>('POST', path, { body });
+    if (myEpoch === epoch) applyAuth(res);
+    return res.user;
+  } catch (err) {
+    // A start-up refresh may have been superseded by this attempt; don't stay "loading".
+    if (session.status === 'loading') dropSession();
+    throw err;
+  }
+}
+
+export function register(username: string, email: string, password: string): Promise<User> {
+  return authenticate('/auth/register', { username, email, password });
+}
+
+export function login(loginName: string, password: string): Promise<User> {
+  return authenticate('/auth/login', { login: loginName, password });
+}
+
+export async function logout(): Promise<void> {
+  epoch++;
+  if (refreshInFlight) await refreshInFlight.catch(() => undefined);
+  const token = accessToken;
+  try {
+    await send('POST', '/auth/logout', { body: {} }, token);
+  } catch {
+    /* signed out locally regardless */
+  } finally {
+    dropSession();
+  }
+}
+
+export async function fetchMe(): Promise<User> {
+  const user = await request<User>('GET', '/users/me', { auth: true });
+  if (session.status === 'signed-in') setSession({ status: 'signed-in', user });
+  return user;
+}
+
+export async function updateMe(changes: { display_name?: string; bio?: string }): Promise<User> {
+  const user = await request<User>('PATCH', '/users/me', { auth: true, body: changes });
+  if (session.status === 'signed-in') setSession({ status: 'signed-in', user });
+  return user;
+}
+
+export function getUser(username: string): Promise<PublicUser> {
+  return request<PublicUser>('GET', `/users/${encodeURIComponent(username)}`);
+}
+
+// Validation rules shared with the server contract.
+export const USERNAME_RE = /^[A-Za-z0-9_]{3,32}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+export const DISPLAY_NAME_MAX = 64;
+export const BIO_MAX = 500;
