@@ -96,7 +96,7 @@ run: deps build web
 unit: build/cov/cosmiv $(UNIT_BIN)
 	@bash tests/run-unit.sh $(UNIT_BIN)
 
-integration: build/cov/cosmiv
+integration: build/cov/cosmiv $(UNIT_BIN)
 	@bash tests/run-integration.sh
 
 e2e: build web
@@ -126,7 +126,8 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := src/core/util.c src/core/err.c src/core/jsonx.c src/auth/jwt.c
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(PKG_CFLAGS) \
 	  -o $@ $^ $(PKG_LIBS)
 
 fuzz: $(FUZZ_BIN)

@@ -9,7 +9,7 @@ echo "== lint =="
 files=$(find src tools tests/unit tests/fuzz -name '*.[ch]' | sort)
 fail=0
 if ! clang-format --dry-run --Werror $files 2>build/lint-format.log; then
-  echo "clang-format: files need formatting (make format):"; grep -o '^[^:]*' build/lint-format.log | sort -u | head -20
+  echo "clang-format: files need formatting (make format):"; grep -oE '^[^ :]+\.[ch]' build/lint-format.log | sort -u | head -20
   fail=1
 fi
 banned='\b(sprintf|vsprintf|strcpy|strcat|strncat|strncpy|atoi|atol|atoll|strtok|gets|tmpnam|mktemp)\s*\('

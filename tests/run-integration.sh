@@ -50,4 +50,8 @@ redis-server --port "$redisport" --bind 127.0.0.1 --save '' --appendonly no \
 for _ in $(seq 50); do redis-cli -p "$redisport" ping >/dev/null 2>&1 && break; sleep 0.1; done
 export COSMIV_TEST_REDIS_URL="redis://127.0.0.1:$redisport/0"
 
+# the database cases of the unit tests, now on PostgreSQL too
+echo "== unit tests on PostgreSQL =="
+bash tests/run-unit.sh $(find build/cov/unit -type f -perm -u+x | sort)
+
 run_suite "PostgreSQL + Redis"

@@ -58,6 +58,12 @@ char *jwt_sign(const uint8_t *key, size_t keylen, const jwt_claims_t *c)
 /* Decodes one base64url segment (no padding). Returns malloc'd bytes + NUL. */
 static char *unb64(const char *s, size_t len, size_t *outlen)
 {
+	/* libsodium 1.0.18 decodes bytes ≥ 0x80 as '_': check the alphabet
+	 * ourselves, or a signature would have 128 spellings. */
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	for (size_t i = 0; i < len; i++)
+		if (!s[i] || !strchr(alphabet, s[i]))
+			return NULL;
 	char *out = xmalloc(len + 1);
 	size_t n = 0;
 	if (sodium_base642bin((unsigned char *)out, len, s, len, NULL, &n, NULL,

@@ -135,9 +135,8 @@ static bool set_value(const char *env, const char *val, char **err)
 	return false;
 }
 
-bool config_load(int *argc, char **argv, char **err)
+static bool load(int *argc, char **argv, char **err)
 {
-	*err = NULL;
 	if (loaded)
 		config_free();
 	memset(&cfg, 0, sizeof(cfg));
@@ -189,6 +188,15 @@ bool config_load(int *argc, char **argv, char **err)
 	}
 	loaded = true;
 	return true;
+}
+
+bool config_load(int *argc, char **argv, char **err)
+{
+	*err = NULL;
+	if (load(argc, argv, err))
+		return true;
+	config_free(); /* a half-loaded config owns strings too */
+	return false;
 }
 
 void config_free(void)

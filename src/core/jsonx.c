@@ -90,6 +90,20 @@ bool jx_validate(json_t *obj, const jx_field_t *fields, err_t *e)
 		if (!f->name) {
 			char shown[40];
 			str_copy(shown, sizeof(shown), key);
+			/* a cut name must not end inside a UTF-8 sequence: keep whole code points */
+			size_t keep = 0;
+			for (size_t i = 0; shown[i];) {
+				unsigned char c = (unsigned char)shown[i];
+				size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+				size_t k = 1;
+				while (k < len && shown[i + k])
+					k++;
+				if (k < len)
+					break;
+				i += len;
+				keep = i;
+			}
+			shown[keep] = '\0';
 			return err_set(e, ERR_INVALID, "unknown_field", shown, "unknown field \"%s\"", shown);
 		}
 	}

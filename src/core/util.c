@@ -194,7 +194,8 @@ int64_t id_new(void)
 
 bool parse_i64(const char *s, int64_t *out)
 {
-	if (!s || !*s)
+	/* strtoll would skip leading white space and accept '+': the whole string must be the number */
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '-'))
 		return false;
 	errno = 0;
 	char *end = NULL;

@@ -106,6 +106,12 @@ static void clear_params(pg_stmt_t *s)
 
 static void stmt_free(pg_stmt_t *s)
 {
+	/* An uncached statement was prepared on the server too: release it there. */
+	if (!s->cached && s->prepared && s->base.conn) {
+		char sql[40];
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+		PQclear(PQexec(((pg_conn_t *)s->base.conn)->h, sql));
+	}
 	clear_params(s);
 	PQclear(s->res);
 	free(s->sql);

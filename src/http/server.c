@@ -282,10 +282,12 @@ static int parse_range(const char *h, int64_t size, int64_t *start, int64_t *end
 		return 0;
 	memcpy(a, p, al);
 	memcpy(b, dash + 1, bl + 1);
-	int64_t x, y;
+	int64_t x = 0, y = 0;
 	if (al == 0) { /* suffix: last N bytes */
-		if (!parse_i64(b, &y) || y <= 0)
-			return y == 0 ? -1 : 0;
+		if (!parse_i64(b, &y) || y < 0)
+			return 0;
+		if (y == 0)
+			return -1;
 		*start = y >= size ? 0 : size - y;
 		*end = size - 1;
 		return size > 0 ? 1 : -1;

@@ -280,6 +280,8 @@ bool users_list(db_conn_t *c, int64_t before, int limit, user_t **out, int *coun
 	*out = NULL;
 	*count = 0;
 	*next = 0;
+	if (limit < 1)
+		return err_set(e, ERR_INVALID, "invalid_limit", "limit", "limit must be at least 1");
 	db_stmt_t *s =
 	    db_prepare(c, "SELECT " USER_COLS " FROM users WHERE id < ? ORDER BY id DESC LIMIT ?", e);
 	if (!s)
