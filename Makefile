@@ -12,9 +12,10 @@
 # gcov: the binary the test suites run, so every test is also a sanitizer run).
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq hiredis
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq hiredis libcurl libseccomp \
+           libavformat libavcodec libavfilter libswscale libswresample libavutil
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-missing-field-initializers
 BASE    := -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) -MMD -MP
@@ -24,7 +25,8 @@ COV_CFLAGS := $(BASE) -O0 -g -fno-omit-frame-pointer -fsanitize=address,undefine
 REL_LDFLAGS := -pie -Wl,-z,relro,-z,now
 COV_LDFLAGS := -fsanitize=address,undefined --coverage
 
-SRC      := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+MEDIA_EXCLUDE :=
+SRC      := $(filter-out src/main.c $(MEDIA_EXCLUDE),$(shell find src -name '*.c' | sort))
 MIGR     := $(sort $(wildcard src/db/migrations/*.sql))
 GEN      := build/gen/migrations.c
 REL_OBJ  := $(SRC:%.c=build/rel/%.o) build/rel/gen/migrations.o

@@ -1,8 +1,10 @@
 /*
  * main.c — the `cosmiv` program: one binary, many subcommands.
  *
- *   cosmiv serve     HTTP API + web app (applies migrations first)
- *   cosmiv migrate   apply database migrations and exit
+ *   cosmiv serve      HTTP API + web app + job workers (applies migrations first)
+ *   cosmiv worker     job workers only, for scaling out
+ *   cosmiv migrate    apply database migrations and exit
+ *   cosmiv highlights FILE / eval MANIFEST / fit MANIFEST   the highlight detector
  *   cosmiv admin     create | reset-password | list  (works beside a running server)
  *   cosmiv seed      fill the database with demo users
  *   cosmiv config    print every setting with its current value
@@ -29,6 +31,14 @@
 #include "db/db.h"
 #include "http/http.h"
 #include "http/ratelimit.h"
+#include "clips/clips.h"
+#include "jobs/jobs.h"
+#include "media/cli.h"
+#include "media/job.h"
+#include "media/render.h"
+#include "store/store.h"
+#include "videos/videos.h"
+#include "uploads/uploads.h"
 
 #define COSMIV_VERSION "0.1.0"
 
@@ -36,7 +46,11 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: cosmiv COMMAND [--data-dir DIR] [options]\n\n"
 		   "commands:\n"
-		   "  serve [--listen HOST:PORT]   run the HTTP server (API + web app)\n"
+		   "  serve [--listen HOST:PORT]   run the HTTP server (API + web app + job workers)\n"
+		   "  worker [--workers N]         run job workers only (scaled-out deployments)\n"
+		   "  highlights FILE              find the highlights of a video file, print JSON\n"
+		   "  eval MANIFEST [--json]       score the detector on labelled videos\n"
+		   "  fit MANIFEST --out FILE      re-fit the detector's weights on labelled videos\n"
 		   "  migrate                      apply database migrations\n"
 		   "  admin create --username U --email E [--role user|moderator|admin]\n"
 		   "                               create an account; the password is read from stdin\n"
@@ -121,27 +135,48 @@ static bool check_production(err_t *e)
 	return true;
 }
 
+static store_t *open_store(err_t *e)
+{
+	const config_t *cfg = config_get();
+	return store_open(cfg->storage_url, cfg->data_dir, cfg->s3_access_key, cfg->s3_secret_key, e);
+}
+
+/* Blocks SIGTERM/SIGINT in every thread (they inherit it); main waits for them. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 static int cmd_serve(void)
 {
 	const config_t *cfg = config_get();
 	err_t e;
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits this; main waits below */
-	signal(SIGPIPE, SIG_IGN);
+	block_signals(&set);
+	store_t *store = NULL;
 
 	if (!check_production(&e))
 		return fail("configuration", &e);
 	db_t *db = open_db(true, &e);
 	if (!db)
 		return fail("database", &e);
-	if (!init_auth(&e) || !ratelimit_init(cfg->redis_url, &e)) {
+	if (!init_auth(&e) || !ratelimit_init(cfg->redis_url, &e) || !uploads_init(cfg->data_dir, &e) ||
+	    !(store = open_store(&e))) {
 		db_close(db);
 		return fail("start-up", &e);
 	}
+	api_set_store(store);
 	api_init(db);
+	videos_register_jobs(store, cfg->data_dir);
+	clips_register_jobs(store, cfg->data_dir);
+	if (!jobs_start(db, cfg->workers, &e)) {
+		db_close(db);
+		return fail("workers", &e);
+	}
 	if (!http_static_init(cfg->web_dir))
 		log_warn("web app not built: serving the API only (run `make web` to build it)", "web_dir",
 			 cfg->web_dir, NULL);
@@ -151,7 +186,10 @@ static int cmd_serve(void)
 	}
 	char port[16];
 	snprintf(port, sizeof(port), "%d", http_port());
+	char workers[16];
+	snprintf(workers, sizeof(workers), "%d", cfg->workers);
 	log_info("cosmiv listening", "listen", cfg->listen, "port", port, "database", db_describe(db),
+		 "storage", store_kind(store), "workers", workers,
 		 "rate_limits", ratelimit_backend(), "web", http_static_available() ? cfg->web_dir : "none",
 		 "version", COSMIV_VERSION, NULL);
 
@@ -160,12 +198,52 @@ static int cmd_serve(void)
 	log_info("shutting down: finishing in-flight requests", "signal",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
 	http_stop(cfg->shutdown_grace_s);
+	jobs_stop();
+	store_close(store);
 	http_static_cleanup();
+	uploads_cleanup();
 	ratelimit_shutdown();
 	password_shutdown();
 	auth_shutdown();
 	db_close(db);
 	log_info("stopped", NULL);
+	return 0;
+}
+
+/* ==== worker ==== */
+
+static int cmd_worker(void)
+{
+	const config_t *cfg = config_get();
+	err_t e;
+	sigset_t set;
+	block_signals(&set);
+	db_t *db = open_db(true, &e);
+	if (!db)
+		return fail("database", &e);
+	store_t *store = open_store(&e);
+	if (!store) {
+		db_close(db);
+		return fail("storage", &e);
+	}
+	int n = cfg->workers > 0 ? cfg->workers : 1;
+	videos_register_jobs(store, cfg->data_dir);
+	clips_register_jobs(store, cfg->data_dir);
+	if (!jobs_start(db, n, &e)) {
+		store_close(store);
+		db_close(db);
+		return fail("workers", &e);
+	}
+	char ns[16];
+	snprintf(ns, sizeof(ns), "%d", n);
+	log_info("cosmiv worker running", "workers", ns, "database", db_describe(db), "storage", store_kind(store),
+		 NULL);
+	int sig = 0;
+	sigwait(&set, &sig);
+	log_info("worker stopping: finishing running jobs", NULL);
+	jobs_stop();
+	store_close(store);
+	db_close(db);
 	return 0;
 }
 
@@ -386,8 +464,20 @@ int main(int argc, char **argv)
 	int rc;
 	if (strcmp(cmd, "serve") == 0)
 		rc = cmd_serve();
+	else if (strcmp(cmd, "worker") == 0)
+		rc = cmd_worker();
 	else if (strcmp(cmd, "migrate") == 0)
 		rc = cmd_migrate();
+	else if (strcmp(cmd, "media-job") == 0)
+		rc = media_job_main(argc - 1, argv + 1);
+	else if (strcmp(cmd, "media-tool") == 0)
+		rc = media_cli_tool(argc - 1, argv + 1);
+	else if (strcmp(cmd, "highlights") == 0)
+		rc = media_cli_highlights(argc - 1, argv + 1);
+	else if (strcmp(cmd, "eval") == 0)
+		rc = media_cli_eval(argc - 1, argv + 1);
+	else if (strcmp(cmd, "fit") == 0)
+		rc = media_cli_fit(argc - 1, argv + 1);
 	else if (strcmp(cmd, "admin") == 0)
 		rc = cmd_admin(argc - 2, argv + 2);
 	else if (strcmp(cmd, "seed") == 0)

@@ -15,6 +15,7 @@ pg_ctl=
 cleanup() {
   [ -n "$pg_ctl" ] && $pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1 || true
   [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")" 2>/dev/null || true
+  [ -n "${s3pid:-}" ] && kill "$s3pid" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -27,10 +28,10 @@ run_suite() {
   node --test --test-reporter=spec tests/integration/
 }
 
-# ---- 1. embedded: SQLite ----
-run_suite "SQLite"
+# ---- 1. embedded: SQLite, media on the local disk ----
+run_suite "SQLite + local storage"
 
-# ---- 2. scaled out: PostgreSQL + Redis ----
+# ---- 2. scaled out: PostgreSQL + Redis + S3 (s3rver) ----
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 pgport=$(free_port)
 as_pg=()
@@ -54,4 +55,10 @@ export COSMIV_TEST_REDIS_URL="redis://127.0.0.1:$redisport/0"
 echo "== unit tests on PostgreSQL =="
 bash tests/run-unit.sh $(find build/cov/unit -type f -perm -u+x | sort)
 
-run_suite "PostgreSQL + Redis"
+s3port=$(free_port)
+node tests/lib/s3rver.mjs "$s3port" "$tmp/s3" >"$tmp/s3rver.log" 2>&1 &
+s3pid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$s3port/" && break; sleep 0.1; done
+export COSMIV_TEST_STORAGE_URL="s3://cosmiv?endpoint=http://127.0.0.1:$s3port&region=us-east-1"
+
+run_suite "PostgreSQL + Redis + S3"

@@ -44,5 +44,23 @@ void api_health_routes(void);
 void api_auth_routes(void);
 void api_users_routes(void);
 void api_admin_routes(void);
+void api_uploads_routes(void);
+void api_videos_routes(void);
+
+void api_clips_routes(void);
+
+struct store;
+/* The object store media handlers serve from (set before the server starts). */
+void api_set_store(struct store *st);
+struct store *api_store(void);
+/* "path?exp=…&sig=…", valid 6 h (rounded to the hour so URLs stay cacheable). */
+json_t *api_signed_url(const char *path);
+/* Checks ?exp and ?sig for path; answers 403 and returns false when wrong. */
+bool api_check_signed(http_req_t *r, const char *path);
+/* Serves a stored object (local: sendfile; S3: ranged reads), with Range. */
+void api_serve_object(http_req_t *r, const char *key, const char *content_type);
+
+/* The largest upload the plan allows, in bytes. */
+int64_t api_plan_max_upload(const char *plan);
 
 #endif

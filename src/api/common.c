@@ -19,6 +19,9 @@ void api_init(db_t *db)
 	api_auth_routes();
 	api_users_routes();
 	api_admin_routes();
+	api_uploads_routes();
+	api_videos_routes();
+	api_clips_routes();
 }
 
 db_t *api_db(void)
@@ -146,7 +149,9 @@ json_t *api_user_json(const user_t *u, bool include_private)
 			    u->has_display_name ? json_string(u->display_name) : json_null());
 	json_object_set_new(j, "bio", u->has_bio ? json_string(u->bio) : json_null());
 	json_object_set_new(j, "created_at", jx_time(u->created_at));
-	if (include_private)
+	if (include_private) {
 		json_object_set_new(j, "disabled", json_boolean(u->disabled));
+		json_object_set_new(j, "plan", json_string(u->plan));
+	}
 	return j;
 }

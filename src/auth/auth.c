@@ -241,6 +241,29 @@ static bool revoke_session(db_conn_t *c, int64_t sid, const char *reason, err_t 
 	return rc == DB_DONE;
 }
 
+/* ==== Signed media URLs ==== */
+
+void auth_sign_path(const char *path, int64_t exp, char out[48])
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "media:%s:%lld", path, (long long)exp);
+	unsigned char mac[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, signing_key, signing_key_len);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, (size_t)n);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2base64(out, 48, mac, sizeof(mac), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool auth_verify_path(const char *path, int64_t exp, const char *sig)
+{
+	char want[48];
+	if (!sig || exp < time_now_s() || strlen(sig) != 43)
+		return false;
+	auth_sign_path(path, exp, want);
+	return sodium_memcmp(want, sig, 43) == 0;
+}
+
 /* ==== Flows ==== */
 
 bool auth_create_user(db_conn_t *c, const char *username, const char *email, const char *password,

@@ -84,6 +84,14 @@ bool auth_delete_account(db_conn_t *c, const auth_principal_t *p, const char *pa
 /* Revokes all sessions of a user except `keep` (0: all). */
 bool auth_revoke_sessions(db_conn_t *c, int64_t user_id, int64_t keep, const char *reason, err_t *e);
 
+/*
+ * Signed URLs for media (a <video> element cannot send an Authorization
+ * header): HMAC-SHA256 with the signing key over "path:exp", base64url.
+ * exp is seconds since the epoch.
+ */
+void auth_sign_path(const char *path, int64_t exp, char out[48]);
+bool auth_verify_path(const char *path, int64_t exp, const char *sig);
+
 /* For `cosmiv admin create`: validate + hash + insert with a role. */
 bool auth_create_user(db_conn_t *c, const char *username, const char *email, const char *password,
 		      const char *role, user_t *out, err_t *e);

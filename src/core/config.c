@@ -35,6 +35,19 @@ const config_setting_t config_settings[] = {
     {"COSMIV_HASH_CONCURRENCY", NULL, "0", "password hashes at once; 0: one per core"},
     {"COSMIV_RATE_AUTH_PER_MIN", NULL, "20", "auth attempts per minute per IP and per account"},
     {"COSMIV_RATE_AUTH_BURST", NULL, "10", "auth attempts allowed in a burst"},
+    {"COSMIV_STORAGE_URL", NULL, "",
+     "media storage: empty = DATA_DIR/media; file:///dir; s3://bucket?endpoint=http://host:port&region=r"},
+    {"COSMIV_S3_ACCESS_KEY", NULL, "", "S3 access key id (or AWS_ACCESS_KEY_ID)"},
+    {"COSMIV_S3_SECRET_KEY", NULL, "", "S3 secret key (or AWS_SECRET_ACCESS_KEY)"},
+    {"COSMIV_WORKERS", "--workers", "1", "job worker threads inside `serve`; 0 leaves jobs to `cosmiv worker`"},
+    {"COSMIV_UPLOAD_EXPIRY_S", NULL, "86400", "unfinished uploads are deleted after this many seconds"},
+    {"COSMIV_RATE_UPLOAD_PER_MIN", NULL, "30", "uploads a user may start per minute"},
+    {"COSMIV_FREE_MAX_UPLOAD_BYTES", NULL, "4294967296", "largest upload on the free plan (4 GiB)"},
+    {"COSMIV_PRO_MAX_UPLOAD_BYTES", NULL, "21474836480", "largest upload on the pro plan (20 GiB)"},
+    {"COSMIV_FREE_MAX_DURATION_S", NULL, "3600", "longest video on the free plan (1 h)"},
+    {"COSMIV_PRO_MAX_DURATION_S", NULL, "14400", "longest video on the pro plan (4 h)"},
+    {"COSMIV_MEDIA_TIMEOUT_S", NULL, "3600", "wall-clock limit of one media job"},
+    {"COSMIV_MEDIA_MEMORY_BYTES", NULL, "3221225472", "address-space limit of the media sandbox (3 GiB)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -51,26 +64,31 @@ bool config_is_production(void)
 	return cfg.env && strcmp(cfg.env, "production") == 0;
 }
 
+/* The string settings and where they live in config_t. */
+static const struct {
+	const char *env;
+	size_t off;
+} str_slots[] = {
+    {"COSMIV_ENV", offsetof(config_t, env)},
+    {"COSMIV_DATA_DIR", offsetof(config_t, data_dir)},
+    {"COSMIV_LISTEN", offsetof(config_t, listen)},
+    {"COSMIV_DATABASE_URL", offsetof(config_t, database_url)},
+    {"COSMIV_REDIS_URL", offsetof(config_t, redis_url)},
+    {"COSMIV_JWT_SECRET", offsetof(config_t, jwt_secret)},
+    {"COSMIV_WEB_DIR", offsetof(config_t, web_dir)},
+    {"COSMIV_CORS_ORIGINS", offsetof(config_t, cors_origins)},
+    {"COSMIV_LOG_LEVEL", offsetof(config_t, log_level)},
+    {"COSMIV_PUBLIC_URL", offsetof(config_t, public_url)},
+    {"COSMIV_STORAGE_URL", offsetof(config_t, storage_url)},
+    {"COSMIV_S3_ACCESS_KEY", offsetof(config_t, s3_access_key)},
+    {"COSMIV_S3_SECRET_KEY", offsetof(config_t, s3_secret_key)},
+};
+
 static char **slot_str(const char *env)
 {
-	static const struct {
-		const char *env;
-		size_t off;
-	} map[] = {
-	    {"COSMIV_ENV", offsetof(config_t, env)},
-	    {"COSMIV_DATA_DIR", offsetof(config_t, data_dir)},
-	    {"COSMIV_LISTEN", offsetof(config_t, listen)},
-	    {"COSMIV_DATABASE_URL", offsetof(config_t, database_url)},
-	    {"COSMIV_REDIS_URL", offsetof(config_t, redis_url)},
-	    {"COSMIV_JWT_SECRET", offsetof(config_t, jwt_secret)},
-	    {"COSMIV_WEB_DIR", offsetof(config_t, web_dir)},
-	    {"COSMIV_CORS_ORIGINS", offsetof(config_t, cors_origins)},
-	    {"COSMIV_LOG_LEVEL", offsetof(config_t, log_level)},
-	    {"COSMIV_PUBLIC_URL", offsetof(config_t, public_url)},
-	};
-	for (size_t i = 0; i < ARRAY_LEN(map); i++)
-		if (strcmp(map[i].env, env) == 0)
-			return (char **)((char *)&cfg + map[i].off);
+	for (size_t i = 0; i < ARRAY_LEN(str_slots); i++)
+		if (strcmp(str_slots[i].env, env) == 0)
+			return (char **)((char *)&cfg + str_slots[i].off);
 	return NULL;
 }
 
@@ -93,6 +111,15 @@ static bool set_int(const char *env, const char *val, char **err)
 	    {"COSMIV_HASH_CONCURRENCY", offsetof(config_t, hash_concurrency), 0, 256, false},
 	    {"COSMIV_RATE_AUTH_PER_MIN", offsetof(config_t, rate_auth_per_min), 1, 1000000, false},
 	    {"COSMIV_RATE_AUTH_BURST", offsetof(config_t, rate_auth_burst), 1, 1000000, false},
+	    {"COSMIV_WORKERS", offsetof(config_t, workers), 0, 32, false},
+	    {"COSMIV_UPLOAD_EXPIRY_S", offsetof(config_t, upload_expiry_s), 1, 30 * 86400, false},
+	    {"COSMIV_RATE_UPLOAD_PER_MIN", offsetof(config_t, rate_upload_per_min), 1, 1000000, false},
+	    {"COSMIV_FREE_MAX_UPLOAD_BYTES", offsetof(config_t, free_max_upload_bytes), 1, 1LL << 50, true},
+	    {"COSMIV_PRO_MAX_UPLOAD_BYTES", offsetof(config_t, pro_max_upload_bytes), 1, 1LL << 50, true},
+	    {"COSMIV_FREE_MAX_DURATION_S", offsetof(config_t, free_max_duration_s), 1, 86400, false},
+	    {"COSMIV_PRO_MAX_DURATION_S", offsetof(config_t, pro_max_duration_s), 1, 86400, false},
+	    {"COSMIV_MEDIA_TIMEOUT_S", offsetof(config_t, media_timeout_s), 5, 86400, false},
+	    {"COSMIV_MEDIA_MEMORY_BYTES", offsetof(config_t, media_memory_bytes), 64LL << 20, 1LL << 40, true},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
 		if (strcmp(map[i].env, env) != 0)
@@ -201,12 +228,10 @@ bool config_load(int *argc, char **argv, char **err)
 
 void config_free(void)
 {
-	char **strs[] = {&cfg.env,	 &cfg.data_dir,	  &cfg.listen,	&cfg.database_url,
-			 &cfg.redis_url, &cfg.jwt_secret, &cfg.web_dir, &cfg.cors_origins,
-			 &cfg.log_level, &cfg.public_url};
-	for (size_t i = 0; i < ARRAY_LEN(strs); i++) {
-		free(*strs[i]);
-		*strs[i] = NULL;
+	for (size_t i = 0; i < ARRAY_LEN(str_slots); i++) {
+		char **slot = (char **)((char *)&cfg + str_slots[i].off);
+		free(*slot);
+		*slot = NULL;
 	}
 	loaded = false;
 }

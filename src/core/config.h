@@ -39,6 +39,18 @@ typedef struct {
 	int hash_concurrency;
 	int rate_auth_per_min; /* register/login/refresh/password: per IP and per account */
 	int rate_auth_burst;
+	char *storage_url; /* "" → DATA_DIR/media; file:///dir; s3://bucket?endpoint=… */
+	char *s3_access_key;
+	char *s3_secret_key;
+	int workers;		 /* job worker threads in `serve` (0: none) */
+	int upload_expiry_s;	 /* abandoned uploads are deleted after this */
+	int rate_upload_per_min; /* upload creations per user per minute */
+	int64_t free_max_upload_bytes;
+	int64_t pro_max_upload_bytes;
+	int free_max_duration_s;
+	int pro_max_duration_s;
+	int media_timeout_s;	  /* wall-clock limit of one media job */
+	int64_t media_memory_bytes; /* address-space limit of the media sandbox */
 } config_t;
 
 typedef struct {

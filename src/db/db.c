@@ -80,6 +80,11 @@ bool db_is_postgres(const db_t *db)
 	return db->postgres;
 }
 
+const char *db_url(const db_t *db)
+{
+	return db->url;
+}
+
 const char *db_describe(const db_t *db)
 {
 	return db->desc;

@@ -52,6 +52,8 @@ void db_close(db_t *db);
 bool db_is_postgres(const db_t *db);
 /* A short human description without credentials ("sqlite:/path" or "postgres://host:port/db"). */
 const char *db_describe(const db_t *db);
+/* The connection URL or SQLite path, credentials included (never log it). */
+const char *db_url(const db_t *db);
 
 db_conn_t *db_connect(db_t *db, err_t *e);
 void db_disconnect(db_conn_t *c);

@@ -43,6 +43,17 @@ enum {
 
 #define HTTP_MAX_PARAMS 6
 
+/*
+ * Streaming request bodies (uploads): the handler is called at each phase
+ * instead of once with a buffered body. BEGIN comes after the headers (the
+ * handler may answer at once, e.g. with an error; the body is then drained),
+ * DATA once per received piece, END when the body is complete (the handler
+ * must answer unless it did at BEGIN), ABORT when the client went away
+ * before END (no answer possible; release resources, keep what is durable).
+ */
+typedef enum { HTTP_STREAM_BEGIN, HTTP_STREAM_DATA, HTTP_STREAM_END, HTTP_STREAM_ABORT } http_stream_phase_t;
+typedef void (*http_stream_fn)(http_req_t *r, http_stream_phase_t phase, const char *data, size_t len);
+
 /* ==== Request ==== */
 
 const char *http_method(const http_req_t *r);
@@ -64,12 +75,17 @@ bool http_is_https(const http_req_t *r);
 /* Per-request slot for the API layer (the authenticated principal). */
 void http_set_user_data(http_req_t *r, void *p, void (*free_fn)(void *));
 void *http_user_data(const http_req_t *r);
+/* A second slot, for a handler's own state across streaming phases. */
+void http_set_handler_data(http_req_t *r, void *p, void (*free_fn)(void *));
+void *http_handler_data(const http_req_t *r);
 
 /* ==== Response ==== */
 
 void http_add_header(http_req_t *r, const char *name, const char *value);
 void http_json(http_req_t *r, int status, json_t *body);
 void http_problem(http_req_t *r, const err_t *e);
+/* A problem with an explicit status (protocol-specific codes such as tus's 460). */
+void http_problem_status(http_req_t *r, int status, const err_t *e);
 /* Shorthand: http_problem with an error built on the spot. */
 void http_error(http_req_t *r, err_kind_t kind, const char *code, const char *field, const char *detail);
 void http_no_content(http_req_t *r);
@@ -77,12 +93,22 @@ void http_no_content(http_req_t *r);
 void http_send(http_req_t *r, int status, const char *content_type, const void *data, size_t len);
 /* A file with HTTP Range support (206/416), ETag/If-None-Match, sendfile. */
 void http_send_file(http_req_t *r, const char *path, const char *content_type, const char *cache_control);
+/* Bytes pulled from a reader (e.g. object storage), with Range support like
+ * http_send_file. fn returns the bytes copied into buf (≤ max) for absolute
+ * offset pos, or -1 on error. ctx is freed with free_fn after the response. */
+typedef long (*http_read_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
+void http_send_reader(http_req_t *r, int64_t size, const char *content_type, const char *cache_control,
+		      const char *etag, http_read_fn fn, void *ctx, void (*free_fn)(void *));
 /* The HTTP status for an error kind. */
 int http_status_for(err_kind_t kind);
 
 /* ==== Server ==== */
 
 void http_route(int methods, const char *pattern, http_handler_fn fn, int flags);
+/* A route whose body is streamed to fn (no body size limit of its own: fn enforces one). */
+void http_route_stream(int methods, const char *pattern, http_stream_fn fn, int flags);
+/* True once a response has been set (handlers of streams check it). */
+bool http_answered(const http_req_t *r);
 /* Starts listening (host:port). false + reason on failure. */
 bool http_start(const char *listen, err_t *e);
 /* Stops accepting, waits up to grace_s for in-flight requests, then stops. */

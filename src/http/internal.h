@@ -31,6 +31,8 @@ struct http_req {
 	char ip[64];
 	bool https;
 	bool is_web; /* a web app page: gets the app CSP */
+	bool stream_ended;
+	bool queued;
 	uint64_t t0;
 	/* response */
 	struct MHD_Response *resp;
@@ -39,6 +41,8 @@ struct http_req {
 	size_t nhdrs;
 	void *user;
 	void (*user_free)(void *);
+	void *hdata;
+	void (*hdata_free)(void *);
 };
 
 void http_static_serve(http_req_t *r);

@@ -151,6 +151,13 @@ void router_params_free(route_params_t *params)
 	params->n = 0;
 }
 
+int router_add_stream(int methods_mask, const char *pattern, http_stream_fn fn, int flags)
+{
+	int id = router_add(methods_mask, pattern, NULL, flags);
+	routes[id].r.stream = fn;
+	return id;
+}
+
 int router_count(void)
 {
 	return nroutes;

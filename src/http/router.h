@@ -17,6 +17,7 @@ typedef struct {
 	int flags;
 	const char *pattern;
 	http_handler_fn fn;
+	http_stream_fn stream; /* set for streaming routes (fn is NULL) */
 } route_t;
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
 } route_params_t;
 
 int router_add(int methods, const char *pattern, http_handler_fn fn, int flags);
+int router_add_stream(int methods, const char *pattern, http_stream_fn fn, int flags);
 /*
  * Finds the route for (method, path). When the path exists for other
  * methods only, returns NULL with *allow set to their bitmask; when no route

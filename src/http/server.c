@@ -118,6 +118,19 @@ void *http_user_data(const http_req_t *r)
 	return r->user;
 }
 
+void http_set_handler_data(http_req_t *r, void *p, void (*free_fn)(void *))
+{
+	if (r->hdata && r->hdata_free)
+		r->hdata_free(r->hdata);
+	r->hdata = p;
+	r->hdata_free = free_fn;
+}
+
+void *http_handler_data(const http_req_t *r)
+{
+	return r->hdata;
+}
+
 /* ==== Responses ==== */
 
 void http_add_header(http_req_t *r, const char *name, const char *value)
@@ -218,8 +231,14 @@ static const char *status_title(int status)
 		return "Unsupported Media Type";
 	case 422:
 		return "Unprocessable Content";
+	case 412:
+		return "Precondition Failed";
+	case 416:
+		return "Range Not Satisfiable";
 	case 429:
 		return "Too Many Requests";
+	case 460:
+		return "Checksum Mismatch";
 	case 501:
 		return "Not Implemented";
 	case 503:
@@ -252,6 +271,11 @@ void http_problem(http_req_t *r, const err_t *e)
 	}
 	if (e->kind == ERR_UNAUTHORIZED)
 		http_add_header(r, "WWW-Authenticate", "Bearer realm=\"cosmiv\"");
+	problem(r, status, e->code[0] ? e->code : "error", e->field, e->detail);
+}
+
+void http_problem_status(http_req_t *r, int status, const err_t *e)
+{
 	problem(r, status, e->code[0] ? e->code : "error", e->field, e->detail);
 }
 
@@ -356,6 +380,69 @@ void http_send_file(http_req_t *r, const char *path, const char *content_type, c
 		char cr[80];
 		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)start, (long long)end,
 			 (long long)size);
+		MHD_add_response_header(resp, "Content-Range", cr);
+	}
+	set_response(r, rr > 0 ? 206 : 200, resp);
+}
+
+typedef struct {
+	http_read_fn fn;
+	void *ctx;
+	void (*free_fn)(void *);
+	uint64_t base;
+} reader_t;
+
+static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	reader_t *rd = cls;
+	long n = rd->fn(rd->ctx, rd->base + pos, buf, max);
+	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : (ssize_t)n;
+}
+
+static void reader_free(void *cls)
+{
+	reader_t *rd = cls;
+	if (rd->free_fn)
+		rd->free_fn(rd->ctx);
+	free(rd);
+}
+
+void http_send_reader(http_req_t *r, int64_t size, const char *content_type, const char *cache_control,
+		      const char *etag, http_read_fn fn, void *ctx, void (*free_fn)(void *))
+{
+	const char *inm = http_header(r, "If-None-Match");
+	if (etag && inm && strcmp(inm, etag) == 0) {
+		if (free_fn)
+			free_fn(ctx);
+		set_response(r, 304, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+		http_add_header(r, "ETag", etag);
+		return;
+	}
+	int64_t start = 0, end = size - 1;
+	int rr = parse_range(http_header(r, "Range"), size, &start, &end);
+	if (rr < 0) {
+		if (free_fn)
+			free_fn(ctx);
+		char cr[48];
+		snprintf(cr, sizeof(cr), "bytes */%lld", (long long)size);
+		http_add_header(r, "Content-Range", cr);
+		problem(r, 416, "range_not_satisfiable", NULL, "the requested range is outside the file");
+		return;
+	}
+	int64_t len = rr > 0 ? end - start + 1 : size;
+	reader_t *rd = xcalloc(1, sizeof(*rd));
+	*rd = (reader_t){fn, ctx, free_fn, (uint64_t)(rr > 0 ? start : 0)};
+	struct MHD_Response *resp =
+	    MHD_create_response_from_callback((uint64_t)len, 256 * 1024, reader_cb, rd, reader_free);
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	if (etag)
+		MHD_add_response_header(resp, "ETag", etag);
+	if (cache_control)
+		MHD_add_response_header(resp, "Cache-Control", cache_control);
+	if (rr > 0) {
+		char cr[80];
+		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)start, (long long)end, (long long)size);
 		MHD_add_response_header(resp, "Content-Range", cr);
 	}
 	set_response(r, rr > 0 ? 206 : 200, resp);
@@ -529,7 +616,8 @@ static void dispatch(http_req_t *r)
 		return;
 	}
 	int allow = 0;
-	r->route = r->method_id ? router_match(r->method_id, r->path, &r->params, &allow) : NULL;
+	if (!r->route) /* not routed yet, or routed to nothing: match again for the Allow set */
+		r->route = r->method_id ? router_match(r->method_id, r->path, &r->params, &allow) : NULL;
 	if (!r->route) {
 		if (allow || r->method_id == 0) {
 			char methods[96];
@@ -552,7 +640,14 @@ static void dispatch(http_req_t *r)
 		problem(r, 415, "unsupported_media_type", NULL, "the request body must be application/json");
 		return;
 	}
-	r->route->fn(r);
+	if (r->route->stream) {
+		if (!r->resp) {
+			r->stream_ended = true;
+			r->route->stream(r, HTTP_STREAM_END, NULL, 0);
+		}
+	} else {
+		r->route->fn(r);
+	}
 	if (!r->resp) {
 		log_error("handler produced no response", "route", r->route->pattern, NULL);
 		http_error(r, ERR_INTERNAL, "internal", NULL, "internal error");
@@ -580,12 +675,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		buf_init(&r->body);
 		take_request_id(r);
 		take_client_ip(r);
+		metrics_inflight_add(1);
+		*con_cls = r;
+		/* Streaming routes are routed now, so their handler sees the body as it arrives. */
+		if (is_api_path(r->path) && r->method_id && !is_preflight(r)) {
+			int allow = 0;
+			r->route = router_match(r->method_id, r->path, &r->params, &allow);
+			if (r->route && !r->route->stream) { /* buffered routes are dispatched at the end */
+				router_params_free(&r->params);
+				r->route = NULL;
+			}
+			if (r->route) {
+				r->route_label = r->route->pattern;
+				r->flags = r->route->flags;
+				log_set_request_id(r->rid);
+				r->route->stream(r, HTTP_STREAM_BEGIN, NULL, 0);
+				log_set_request_id(NULL);
+				return MHD_YES;
+			}
+		}
 		const char *cl = http_header(r, "Content-Length");
 		int64_t n;
 		if (cl && parse_i64(cl, &n) && n > max)
 			r->too_large = true;
-		metrics_inflight_add(1);
-		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_data_size && r->route && r->route->stream) {
+		if (!r->resp)
+			r->route->stream(r, HTTP_STREAM_DATA, upload_data, *upload_data_size);
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -596,11 +714,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (r->resp) /* already answered */
+	if (r->queued) /* already answered */
 		return MHD_YES;
 	log_set_request_id(r->rid);
-	dispatch(r);
+	if (!r->resp) /* a streaming handler may have answered early */
+		dispatch(r);
 	finish_headers(r);
+	r->queued = true;
 	enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->status, r->resp);
 	log_set_request_id(NULL);
 	return ok;
@@ -615,6 +735,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!r)
 		return;
 	*con_cls = NULL;
+	if (r->route && r->route->stream && !r->stream_ended && !r->resp)
+		r->route->stream(r, HTTP_STREAM_ABORT, NULL, 0);
 	double secs = (double)(time_mono_ns() - r->t0) / 1e9;
 	int status = r->status ? r->status : 499; /* client went away before an answer */
 	metrics_observe_request(r->route_label, r->method, status, secs);
@@ -637,6 +759,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(r->hdrs[i].value);
 	}
 	free(r->hdrs);
+	if (r->hdata && r->hdata_free)
+		r->hdata_free(r->hdata);
 	if (r->user && r->user_free)
 		r->user_free(r->user);
 	router_params_free(&r->params);
@@ -660,6 +784,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 void http_route(int methods, const char *pattern, http_handler_fn fn, int flags)
 {
 	router_add(methods, pattern, fn, flags);
+}
+
+void http_route_stream(int methods, const char *pattern, http_stream_fn fn, int flags)
+{
+	router_add_stream(methods, pattern, fn, flags);
+}
+
+bool http_answered(const http_req_t *r)
+{
+	return r->resp != NULL;
 }
 
 static bool resolve(const char *listen, struct sockaddr_storage *ss, err_t *e)

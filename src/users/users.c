@@ -10,7 +10,7 @@
 
 #define USER_COLS                                                                                            \
 	"id, username, email, role, display_name, bio, disabled, created_at, updated_at, "                   \
-	"password_hash"
+	"password_hash, plan"
 
 bool users_valid_username(const char *s, err_t *e)
 {
@@ -110,6 +110,7 @@ static void read_user(db_stmt_t *s, user_t *u)
 	u->created_at = db_col_i64(s, 7);
 	u->updated_at = db_col_i64(s, 8);
 	copy_col(s, 9, u->password_hash, sizeof(u->password_hash), NULL);
+	copy_col(s, 10, u->plan, sizeof(u->plan), NULL);
 }
 
 /* Runs a one-row SELECT of USER_COLS bound with one text or integer value. */

@@ -36,6 +36,7 @@ typedef struct {
 	int64_t created_at;
 	int64_t updated_at;
 	char password_hash[128];
+	char plan[8]; /* "free" | "pro" */
 } user_t;
 
 bool users_valid_username(const char *s, err_t *e);

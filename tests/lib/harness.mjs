@@ -6,7 +6,8 @@
 //
 // The database is SQLite in a fresh data directory unless COSMIV_TEST_PG_URL is
 // set (by tests/run-integration.sh): then every server gets a fresh PostgreSQL
-// database of its own, and COSMIV_TEST_REDIS_URL, when set, is passed on.
+// database of its own; COSMIV_TEST_REDIS_URL and COSMIV_TEST_STORAGE_URL (an
+// s3rver bucket), when set, are passed on.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,9 @@ export async function startServer({ env = {}, dataDir, databaseUrl, webDir, keep
     COSMIV_JWT_SECRET: JWT_SECRET,
     COSMIV_DATABASE_URL: databaseUrl,
     COSMIV_REDIS_URL: process.env.COSMIV_TEST_REDIS_URL || '',
+    COSMIV_STORAGE_URL: process.env.COSMIV_TEST_STORAGE_URL || '',
+    COSMIV_S3_ACCESS_KEY: process.env.COSMIV_TEST_STORAGE_URL ? 'S3RVER' : '',
+    COSMIV_S3_SECRET_KEY: process.env.COSMIV_TEST_STORAGE_URL ? 'S3RVER' : '',
     COSMIV_WEB_DIR: webDir ?? join(dataDir, 'no-web'),
     COSMIV_RATE_AUTH_PER_MIN: '100000',
     COSMIV_RATE_AUTH_BURST: '100000',

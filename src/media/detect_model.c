@@ -1,0 +1,183 @@
+/*
+ * detect_model.c — the detector's weights: model.json in and out.
+ *
+ * What: a model is a version string, a bias and one weight per feature
+ * (named as in media_feature_names), plus the window parameters (threshold,
+ * pre/post-roll, length limits, merge gap, count cap) and its provenance
+ * (training F1 and set). `cosmiv fit` writes one; the detector reads one.
+ *
+ * Where the default comes from: src/media/model.json is compiled into the
+ * binary with the assembler's .incbin, so the file in the repository *is*
+ * the default (no copy in a C string to drift from it) and a deployed binary
+ * needs no data file. COSMIV_MEDIA_MODEL=/path/model.json replaces it at run
+ * time (e.g. a freshly fitted model), and `cosmiv highlights --model FILE`
+ * for one run. Every model is validated: unknown weights, missing fields and
+ * out-of-range values are errors, not silently defaulted.
+ */
+#include "media/detect.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+/* The build runs from the repository root (the Makefile's working directory). */
+__asm__(".section .rodata\n"
+	".balign 16\n"
+	".global media_model_json_default\n"
+	".type media_model_json_default, @object\n"
+	"media_model_json_default:\n"
+	".incbin \"src/media/model.json\"\n"
+	".byte 0\n"
+	".size media_model_json_default, . - media_model_json_default\n"
+	".previous\n");
+extern const char media_model_json_default[];
+
+static bool num_field(json_t *o, const char *name, double lo, double hi, double *out, err_t *e)
+{
+	json_t *v = json_object_get(o, name);
+	if (!json_is_number(v))
+		return err_set(e, ERR_INVALID, "bad_model", name, "model: \"%s\" must be a number", name);
+	double x = json_number_value(v);
+	if (!isfinite(x) || x < lo || x > hi)
+		return err_set(e, ERR_INVALID, "bad_model", name, "model: \"%s\" = %g is outside [%g, %g]", name, x,
+			       lo, hi);
+	*out = x;
+	return true;
+}
+
+bool media_model_parse(const char *text, media_model_t *m, err_t *e)
+{
+	memset(m, 0, sizeof(*m));
+	json_error_t je;
+	json_t *o = json_loads(text, 0, &je);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return err_set(e, ERR_INVALID, "bad_model", NULL, "model: not a JSON object (line %d: %s)", je.line,
+			       je.text);
+	}
+	bool ok = false;
+	const char *ver = json_string_value(json_object_get(o, "version"));
+	json_t *w = json_object_get(o, "weights");
+	double mh = 0;
+	if (!ver || !*ver || strlen(ver) >= sizeof(m->version)) {
+		err_set(e, ERR_INVALID, "bad_model", "version", "model: \"version\" must be a string of 1-63 bytes");
+		goto out;
+	}
+	str_copy(m->version, sizeof(m->version), ver);
+	if (!json_is_object(w)) {
+		err_set(e, ERR_INVALID, "bad_model", "weights", "model: \"weights\" must be an object");
+		goto out;
+	}
+	const char *key;
+	json_t *val;
+	json_object_foreach(w, key, val)
+	{
+		int k = 0;
+		while (k < MEDIA_NFEAT && strcmp(media_feature_names[k], key) != 0)
+			k++;
+		if (k == MEDIA_NFEAT) {
+			err_set(e, ERR_INVALID, "bad_model", key, "model: unknown feature \"%s\" in weights", key);
+			goto out;
+		}
+		if (!json_is_number(val) || fabs(json_number_value(val)) > 100) {
+			err_set(e, ERR_INVALID, "bad_model", key, "model: weight \"%s\" must be a number in [-100, 100]",
+				key);
+			goto out;
+		}
+		m->w[k] = json_number_value(val);
+	}
+	if (!num_field(o, "bias", -100, 100, &m->bias, e) || !num_field(o, "threshold", 0, 1, &m->threshold, e) ||
+	    !num_field(o, "region_frac", 0, 1, &m->region_frac, e) ||
+	    !num_field(o, "pre_roll_s", 0, 30, &m->pre_roll_s, e) ||
+	    !num_field(o, "post_roll_s", 0, 30, &m->post_roll_s, e) ||
+	    !num_field(o, "min_len_s", 0, 600, &m->min_len_s, e) ||
+	    !num_field(o, "max_len_s", 1, 600, &m->max_len_s, e) ||
+	    !num_field(o, "merge_gap_s", 0, 60, &m->merge_gap_s, e) ||
+	    !num_field(o, "max_highlights", 1, 1000, &mh, e))
+		goto out;
+	if (m->min_len_s > m->max_len_s) {
+		err_set(e, ERR_INVALID, "bad_model", "min_len_s", "model: min_len_s is larger than max_len_s");
+		goto out;
+	}
+	m->max_highlights = (int)mh;
+	json_t *tr = json_object_get(o, "training");
+	if (json_is_object(tr)) {
+		json_t *f1 = json_object_get(tr, "f1");
+		if (json_is_number(f1))
+			m->train_f1 = json_number_value(f1);
+		const char *on = json_string_value(json_object_get(tr, "set"));
+		if (on)
+			str_copy(m->trained_on, sizeof(m->trained_on), on);
+	}
+	ok = true;
+out:
+	json_decref(o);
+	return ok;
+}
+
+bool media_model_load(const char *path, media_model_t *m, err_t *e)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return err_set(e, ERR_NOT_FOUND, "model_unreadable", NULL, "cannot read model %s", path);
+	buf_t b;
+	buf_init(&b);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && b.len < (1u << 20))
+		buf_append(&b, chunk, n);
+	fclose(fp);
+	bool ok = media_model_parse(b.data ? b.data : "", m, e);
+	if (!ok) {
+		char *detail = xasprintf("%s: %s", path, e->detail);
+		str_copy(e->detail, sizeof(e->detail), detail);
+		free(detail);
+	}
+	buf_cleanup(&b);
+	return ok;
+}
+
+bool media_model_default(media_model_t *m, err_t *e)
+{
+	const char *path = getenv("COSMIV_MEDIA_MODEL");
+	if (path && *path)
+		return media_model_load(path, m, e);
+	return media_model_parse(media_model_json_default, m, e);
+}
+
+char *media_model_to_json(const media_model_t *m)
+{
+	json_t *w = json_object();
+	for (int k = 0; k < MEDIA_NFEAT; k++)
+		json_object_set_new(w, media_feature_names[k], json_real(round(m->w[k] * 1e4) / 1e4));
+	json_t *o = json_pack("{s:s, s:f, s:o, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "version", m->version, "bias",
+			      round(m->bias * 1e4) / 1e4, "weights", w, "threshold", m->threshold, "region_frac",
+			      m->region_frac, "pre_roll_s", m->pre_roll_s, "post_roll_s", m->post_roll_s, "min_len_s",
+			      m->min_len_s, "max_len_s", m->max_len_s, "merge_gap_s", m->merge_gap_s, "max_highlights",
+			      m->max_highlights);
+	if (m->trained_on[0])
+		json_object_set_new(o, "training",
+				    json_pack("{s:f, s:s}", "f1", round(m->train_f1 * 1e4) / 1e4, "set", m->trained_on));
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	json_decref(o);
+	char *out = xasprintf("%s\n", s ? s : "{}");
+	free(s);
+	return out;
+}
+
+bool media_model_save(const media_model_t *m, const char *path, err_t *e)
+{
+	char *text = media_model_to_json(m);
+	FILE *fp = fopen(path, "wb");
+	bool ok = fp && fputs(text, fp) >= 0;
+	if (fp && fclose(fp) != 0)
+		ok = false;
+	free(text);
+	if (!ok)
+		return err_set(e, ERR_UNAVAILABLE, "model_unwritable", NULL, "cannot write %s", path);
+	return true;
+}
