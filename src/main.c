@@ -173,16 +173,20 @@ static int cmd_serve(void)
 	api_init(db);
 	videos_register_jobs(store, cfg->data_dir);
 	clips_register_jobs(store, cfg->data_dir);
-	if (!jobs_start(db, cfg->workers, &e)) {
-		db_close(db);
-		return fail("workers", &e);
-	}
 	if (!http_static_init(cfg->web_dir))
 		log_warn("web app not built: serving the API only (run `make web` to build it)", "web_dir",
 			 cfg->web_dir, NULL);
 	if (!http_start(cfg->listen, &e)) {
+		store_close(store);
 		db_close(db);
 		return fail("listen", &e);
+	}
+	if (!jobs_start(db, cfg->workers, &e)) {
+		jobs_stop();
+		http_stop(0);
+		store_close(store);
+		db_close(db);
+		return fail("workers", &e);
 	}
 	char port[16];
 	snprintf(port, sizeof(port), "%d", http_port());

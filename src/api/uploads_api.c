@@ -179,6 +179,16 @@ static bool open_write(http_req_t *r, tus_state_t *st, const char *id, int64_t u
 		return false;
 	}
 	st->open = true;
+	/* Refuse at once what Content-Length says cannot fit, before reading a byte. */
+	const char *cl = http_header(r, "Content-Length");
+	int64_t n;
+	if (cl && parse_i64(cl, &n) && offset + n > st->w.up.length) {
+		st->open = false;
+		uploads_write_discard(&st->w);
+		http_error(r, ERR_INVALID, "upload_too_long", "Content-Length",
+			   "the data goes past Upload-Length");
+		return false;
+	}
 	return true;
 }
 
@@ -188,8 +198,8 @@ static void finish_write(http_req_t *r, tus_state_t *st, int status_ok)
 	int64_t offset = st->w.start;
 	err_t e;
 	st->open = false;
-	if (st->failed) {
-		uploads_write_abort(c, &st->w);
+	if (st->failed) { /* a refused request keeps nothing */
+		uploads_write_discard(&st->w);
 		http_problem(r, &st->err);
 		return;
 	}

@@ -102,7 +102,8 @@ static int parse_args(int argc, char **argv, const char *usage, cli_opts_t *o)
 			o->model_path = v;
 		else if (strcmp(a, "--refine-budget") == 0 && v) {
 			if (!parse_double(v, 0.0001, 1, &o->refine_budget))
-				return usage_error(cmd, "--refine-budget takes a share of frames in (0, 1]", usage);
+				return usage_error(cmd, "--refine-budget takes a share of frames in (0, 1]",
+						   usage);
 		} else if (strcmp(a, "--iou") == 0 && v) {
 			if (!parse_double(v, 0.01, 1, &o->iou))
 				return usage_error(cmd, "--iou takes a number in (0, 1]", usage);
@@ -159,21 +160,23 @@ static json_t *result_json(const media_result_t *r)
 		json_t *reasons = json_array();
 		for (size_t j = 0; j < h->n_reasons; j++)
 			json_array_append_new(reasons, json_string(h->reasons[j]));
-		json_array_append_new(hs, json_pack("{s:o, s:o, s:o, s:o}", "start_s", jnum(h->start_s, 2), "end_s",
-						    jnum(h->end_s, 2), "score", jnum(h->score, 3), "reasons",
-						    reasons));
+		json_array_append_new(hs, json_pack("{s:o, s:o, s:o, s:o}", "start_s", jnum(h->start_s, 2),
+						    "end_s", jnum(h->end_s, 2), "score", jnum(h->score, 3),
+						    "reasons", reasons));
 	}
 	json_t *notes = json_array();
 	for (size_t i = 0; i < r->n_notes; i++)
 		json_array_append_new(notes, json_string(r->notes[i]));
-	json_t *t = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "probe", jnum(r->timings_ms.probe, 1), "decode",
-			      jnum(r->timings_ms.decode, 1), "features", jnum(r->timings_ms.features, 1), "refine",
-			      jnum(r->timings_ms.refine, 1), "scoring", jnum(r->timings_ms.scoring, 1), "total",
-			      jnum(r->timings_ms.total, 1));
+	json_t *t =
+	    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "probe", jnum(r->timings_ms.probe, 1), "decode",
+		      jnum(r->timings_ms.decode, 1), "features", jnum(r->timings_ms.features, 1), "refine",
+		      jnum(r->timings_ms.refine, 1), "scoring", jnum(r->timings_ms.scoring, 1), "total",
+		      jnum(r->timings_ms.total, 1));
 	return json_pack("{s:o, s:i, s:i, s:o, s:s, s:o, s:o, s:o, s:{s:I, s:I}}", "duration_s",
-			 jnum(r->duration_s, 3), "width", r->width, "height", r->height, "fps", jnum(r->fps, 3),
-			 "model", r->model_version, "timings_ms", t, "highlights", hs, "notes", notes, "frames",
-			 "total", (json_int_t)r->video_packets, "decoded", (json_int_t)r->frames_decoded);
+			 jnum(r->duration_s, 3), "width", r->width, "height", r->height, "fps",
+			 jnum(r->fps, 3), "model", r->model_version, "timings_ms", t, "highlights", hs,
+			 "notes", notes, "frames", "total", (json_int_t)r->video_packets, "decoded",
+			 (json_int_t)r->frames_decoded);
 }
 
 static bool dump_features(const char *path, const media_features_t *f, err_t *e)
@@ -197,8 +200,9 @@ static bool dump_features(const char *path, const media_features_t *f, err_t *e)
 
 int media_cli_highlights(int argc, char **argv)
 {
-	static const char usage[] = "highlights FILE [--model model.json] [--no-refine] [--refine-budget SHARE] "
-				    "[--decode-all] [--dump-features OUT.tsv] [--verbose]";
+	static const char usage[] =
+	    "highlights FILE [--model model.json] [--no-refine] [--refine-budget SHARE] "
+	    "[--decode-all] [--dump-features OUT.tsv] [--verbose]";
 	cli_opts_t o;
 	int rc = parse_args(argc, argv, usage, &o);
 	if (rc)
@@ -209,7 +213,8 @@ int media_cli_highlights(int argc, char **argv)
 		fprintf(stderr, "cosmiv: %s\n", e.detail);
 		return 1;
 	}
-	media_detect_opts_t opts = {.model = &model, .refine_budget = o.refine_budget, .decode_all = o.decode_all};
+	media_detect_opts_t opts = {
+	    .model = &model, .refine_budget = o.refine_budget, .decode_all = o.decode_all};
 	if (isatty(STDERR_FILENO))
 		opts.progress = progress_bar;
 	media_result_t r;
@@ -267,14 +272,15 @@ static void pool_add(pool_t *p, double score, uint8_t tp)
 
 static json_t *scores_json(const media_scores_t *s)
 {
-	return json_pack("{s:i, s:i, s:i, s:o, s:o, s:o, s:o}", "truth", s->n_truth, "predicted", s->n_pred, "tp",
-			 s->tp, "precision", jnum(s->precision, 4), "recall", jnum(s->recall, 4), "f1",
+	return json_pack("{s:i, s:i, s:i, s:o, s:o, s:o, s:o}", "truth", s->n_truth, "predicted", s->n_pred,
+			 "tp", s->tp, "precision", jnum(s->precision, 4), "recall", jnum(s->recall, 4), "f1",
 			 jnum(s->f1, 4), "ap", jnum(s->ap, 4));
 }
 
 int media_cli_eval(int argc, char **argv)
 {
-	static const char usage[] = "eval MANIFEST.json [--json] [--model model.json] [--iou 0.5] [--no-refine]";
+	static const char usage[] =
+	    "eval MANIFEST.json [--json] [--model model.json] [--iou 0.5] [--no-refine]";
 	cli_opts_t o;
 	int rc = parse_args(argc, argv, usage, &o);
 	if (rc)
@@ -286,7 +292,8 @@ int media_cli_eval(int argc, char **argv)
 		fprintf(stderr, "cosmiv: %s\n", e.detail);
 		return 1;
 	}
-	media_detect_opts_t opts = {.model = &model, .refine_budget = o.refine_budget, .decode_all = o.decode_all};
+	media_detect_opts_t opts = {
+	    .model = &model, .refine_budget = o.refine_budget, .decode_all = o.decode_all};
 	json_t *videos = json_array();
 	media_scores_t tot = {0};
 	pool_t pool = {0};
@@ -313,10 +320,11 @@ int media_cli_eval(int argc, char **argv)
 		json_t *preds = json_array();
 		for (size_t i = 0; i < r.n_highlights; i++) {
 			pool_add(&pool, r.highlights[i].score, matched[i]);
-			json_array_append_new(preds, json_pack("{s:o, s:o, s:o, s:b}", "start_s",
-							       jnum(r.highlights[i].start_s, 2), "end_s",
-							       jnum(r.highlights[i].end_s, 2), "score",
-							       jnum(r.highlights[i].score, 3), "match", matched[i]));
+			json_array_append_new(preds,
+					      json_pack("{s:o, s:o, s:o, s:b}", "start_s",
+							jnum(r.highlights[i].start_s, 2), "end_s",
+							jnum(r.highlights[i].end_s, 2), "score",
+							jnum(r.highlights[i].score, 3), "match", matched[i]));
 		}
 		if (o.json) {
 			json_t *row = scores_json(&s);
@@ -337,7 +345,9 @@ int media_cli_eval(int argc, char **argv)
 	}
 	tot.precision = tot.n_pred ? (double)tot.tp / tot.n_pred : (tot.n_truth ? 0 : 1);
 	tot.recall = tot.n_truth ? (double)tot.tp / tot.n_truth : 1;
-	tot.f1 = tot.precision + tot.recall > 0 ? 2 * tot.precision * tot.recall / (tot.precision + tot.recall) : 0;
+	tot.f1 = tot.precision + tot.recall > 0
+		     ? 2 * tot.precision * tot.recall / (tot.precision + tot.recall)
+		     : 0;
 	tot.ap = media_average_precision(pool.score, pool.tp, pool.n, tot.n_truth);
 	if (o.json) {
 		json_t *ov = scores_json(&tot);
@@ -345,8 +355,8 @@ int media_cli_eval(int argc, char **argv)
 		json_object_del(ov, "ap");
 		json_object_set_new(ov, "videos", json_integer((json_int_t)man.n));
 		json_object_set_new(ov, "failed", json_integer(failures));
-		json_t *j = json_pack("{s:s, s:o, s:o, s:o}", "model", model.version, "iou", jnum(o.iou, 3), "videos",
-				      videos, "overall", ov);
+		json_t *j = json_pack("{s:s, s:o, s:o, s:o}", "model", model.version, "iou", jnum(o.iou, 3),
+				      "videos", videos, "overall", ov);
 		char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		puts(s ? s : "{}");
 		free(s);
@@ -355,8 +365,9 @@ int media_cli_eval(int argc, char **argv)
 		json_decref(videos);
 		char label[64];
 		snprintf(label, sizeof(label), "overall (%zu videos)", man.n);
-		printf("%-34s %5d %5d %4d %9.3f %7.3f %6.3f %6.3f  mAP, IoU >= %.2f, model %s\n", label, tot.n_truth,
-		       tot.n_pred, tot.tp, tot.precision, tot.recall, tot.f1, tot.ap, o.iou, model.version);
+		printf("%-34s %5d %5d %4d %9.3f %7.3f %6.3f %6.3f  mAP, IoU >= %.2f, model %s\n", label,
+		       tot.n_truth, tot.n_pred, tot.tp, tot.precision, tot.recall, tot.f1, tot.ap, o.iou,
+		       model.version);
 	}
 	free(pool.score);
 	free(pool.tp);
@@ -373,7 +384,8 @@ static void log_line(const char *line)
 
 int media_cli_fit(int argc, char **argv)
 {
-	static const char usage[] = "fit MANIFEST.json --out model.json [--from model.json] [--version NAME] [--fast]";
+	static const char usage[] =
+	    "fit MANIFEST.json --out model.json [--from model.json] [--version NAME] [--fast]";
 	cli_opts_t o;
 	int rc = parse_args(argc, argv, usage, &o);
 	if (rc)
@@ -419,16 +431,19 @@ int media_cli_fit(int argc, char **argv)
 		if (o.version)
 			str_copy(fitted.version, sizeof(fitted.version), o.version);
 		else
-			snprintf(fitted.version, sizeof(fitted.version), "fit-%s-%.40s", day, base_name(o.input));
-		snprintf(fitted.trained_on, sizeof(fitted.trained_on), "%.100s (%zu videos)", base_name(o.input),
-			 man.n);
+			snprintf(fitted.version, sizeof(fitted.version), "fit-%s-%.40s", day,
+				 base_name(o.input));
+		snprintf(fitted.trained_on, sizeof(fitted.trained_on), "%.100s (%zu videos)",
+			 base_name(o.input), man.n);
 		if (!media_model_save(&fitted, o.out, &e)) {
 			fprintf(stderr, "cosmiv: %s\n", e.detail);
 			ret = 1;
 		} else {
-			printf("wrote %s: model %s, training F1 %.3f (P %.3f, R %.3f, AP %.3f) on %zu videos, %d "
+			printf("wrote %s: model %s, training F1 %.3f (P %.3f, R %.3f, AP %.3f) on %zu "
+			       "videos, %d "
 			       "highlights\n",
-			       o.out, fitted.version, tr.f1, tr.precision, tr.recall, tr.ap, man.n, tr.n_truth);
+			       o.out, fitted.version, tr.f1, tr.precision, tr.recall, tr.ap, man.n,
+			       tr.n_truth);
 		}
 	}
 	for (size_t v = 0; v < man.n; v++)

@@ -52,12 +52,12 @@
 
 #include "core/util.h"
 
-#define MAX_DURATION_S	(12 * 3600.0)
-#define MAX_SIDE	8192
-#define AUDIO_RATE	16000
-#define DEFAULT_BUDGET	0.08
-#define REFINE_PAD_S	2.5
-#define MAX_CANDIDATES	12
+#define MAX_DURATION_S (12 * 3600.0)
+#define MAX_SIDE       8192
+#define AUDIO_RATE     16000
+#define DEFAULT_BUDGET 0.08
+#define REFINE_PAD_S   2.5
+#define MAX_CANDIDATES 12
 
 typedef struct {
 	const char *path;
@@ -85,8 +85,8 @@ typedef struct {
 	size_t nkf, cap_kf;
 	uint8_t gray[MEDIA_GRAY_W * MEDIA_GRAY_H];
 	media_pixels_t pix;
-	bool pix_on;	/* analyse the pixels of every decoded frame */
-	double pix_a;	/* analysis window (refine) */
+	bool pix_on;  /* analyse the pixels of every decoded frame */
+	double pix_a; /* analysis window (refine) */
 	double pix_b;
 	double pix_first, pix_last;
 	media_features_t feat;
@@ -123,7 +123,8 @@ static void add_note(media_result_t *r, char *note)
 
 static bool open_decoder(AVCodecParameters *par, AVCodecContext **out, bool video, err_t *e)
 {
-	const AVCodec *codec = media_codec_allowed(par->codec_id) ? avcodec_find_decoder(par->codec_id) : NULL;
+	const AVCodec *codec =
+	    media_codec_allowed(par->codec_id) ? avcodec_find_decoder(par->codec_id) : NULL;
 	if (!codec)
 		return err_set(e, ERR_INVALID, "no_decoder", NULL, "the %s codec %s is not accepted",
 			       video ? "video" : "audio", avcodec_get_name(par->codec_id));
@@ -144,7 +145,8 @@ static bool open_decoder(AVCodecParameters *par, AVCodecContext **out, bool vide
 	if (rc < 0) {
 		avcodec_free_context(&c);
 		return err_set(e, ERR_INVALID, "decoder_failed", NULL, "cannot open the %s decoder (%s): %s",
-			       video ? "video" : "audio", avcodec_get_name(par->codec_id), av_err(rc, eb, sizeof(eb)));
+			       video ? "video" : "audio", avcodec_get_name(par->codec_id),
+			       av_err(rc, eb, sizeof(eb)));
 	}
 	*out = c;
 	return true;
@@ -170,7 +172,8 @@ static bool detect_open(detect_t *d, err_t *e)
 	if (!(dur > 0.05))
 		return err_set(e, ERR_INVALID, "no_duration", NULL, "zero or unknown duration");
 	if (dur > MAX_DURATION_S)
-		return err_set(e, ERR_INVALID, "too_long", NULL, "duration %.1f h is over the 12 h limit", dur / 3600);
+		return err_set(e, ERR_INVALID, "too_long", NULL, "duration %.1f h is over the 12 h limit",
+			       dur / 3600);
 	d->duration = dur;
 	d->t0 = d->fmt->start_time != AV_NOPTS_VALUE ? (double)d->fmt->start_time / AV_TIME_BASE : 0;
 
@@ -181,7 +184,8 @@ static bool detect_open(detect_t *d, err_t *e)
 		AVStream *vs = d->fmt->streams[d->vidx];
 		AVCodecParameters *par = vs->codecpar;
 		if (par->width <= 0 || par->height <= 0)
-			return err_set(e, ERR_INVALID, "bad_video", NULL, "video stream without a frame size");
+			return err_set(e, ERR_INVALID, "bad_video", NULL,
+				       "video stream without a frame size");
 		if (par->width > MAX_SIDE || par->height > MAX_SIDE)
 			return err_set(e, ERR_INVALID, "frame_too_large", NULL,
 				       "frame size %dx%d is absurd (at most %d pixels a side)", par->width,
@@ -204,8 +208,9 @@ static bool detect_open(detect_t *d, err_t *e)
 		AVCodecParameters *par = d->fmt->streams[d->aidx]->codecpar;
 		if (par->sample_rate <= 0 || par->sample_rate > 768000 || par->ch_layout.nb_channels <= 0 ||
 		    par->ch_layout.nb_channels > 64)
-			return err_set(e, ERR_INVALID, "bad_audio", NULL, "audio stream with %d Hz and %d channels",
-				       par->sample_rate, par->ch_layout.nb_channels);
+			return err_set(e, ERR_INVALID, "bad_audio", NULL,
+				       "audio stream with %d Hz and %d channels", par->sample_rate,
+				       par->ch_layout.nb_channels);
 		str_copy(r->audio_codec, sizeof(r->audio_codec), avcodec_get_name(par->codec_id));
 		if (!open_decoder(par, &d->adec, false, e))
 			return false;
@@ -255,8 +260,9 @@ static bool audio_setup(detect_t *d, const AVFrame *fr, err_t *e)
 	if (rc >= 0)
 		rc = swr_init(d->swr);
 	if (rc < 0)
-		return err_set(e, ERR_INVALID, "bad_audio", NULL, "cannot convert the audio (%d Hz, %d channels)",
-			       fr->sample_rate, fr->ch_layout.nb_channels);
+		return err_set(e, ERR_INVALID, "bad_audio", NULL,
+			       "cannot convert the audio (%d Hz, %d channels)", fr->sample_rate,
+			       fr->ch_layout.nb_channels);
 	return true;
 }
 
@@ -307,13 +313,15 @@ static bool to_gray(detect_t *d, const AVFrame *fr)
 		return false;
 	uint8_t *dst[4] = {d->gray, NULL, NULL, NULL};
 	int stride[4] = {MEDIA_GRAY_W, 0, 0, 0};
-	return sws_scale(d->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, dst, stride) > 0;
+	return sws_scale(d->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, dst, stride) >
+	       0;
 }
 
 static void video_frame(detect_t *d, AVFrame *fr)
 {
 	d->res->frames_decoded++;
-	if (fr->width <= 0 || fr->height <= 0 || fr->width > MAX_SIDE || fr->height > MAX_SIDE || !to_gray(d, fr))
+	if (fr->width <= 0 || fr->height <= 0 || fr->width > MAX_SIDE || fr->height > MAX_SIDE ||
+	    !to_gray(d, fr))
 		return;
 	int64_t ts = fr->best_effort_timestamp;
 	double t = ts != AV_NOPTS_VALUE ? ts * av_q2d(d->fmt->streams[d->vidx]->time_base) - d->t0 : 0;
@@ -404,8 +412,9 @@ static bool detect_pass1(detect_t *d, err_t *e)
 				d->pk = xrealloc(d->pk, d->cap_pk * sizeof(*d->pk));
 			}
 			if (!isnan(t))
-				d->pk[d->npk++] = (media_vpacket_t){
-				    .t = t, .bytes = (uint32_t)p->size, .key = (p->flags & AV_PKT_FLAG_KEY) != 0};
+				d->pk[d->npk++] = (media_vpacket_t){.t = t,
+								    .bytes = (uint32_t)p->size,
+								    .key = (p->flags & AV_PKT_FLAG_KEY) != 0};
 			if (all || (p->flags & AV_PKT_FLAG_KEY))
 				ok = decode(d, d->vdec, p, true, e);
 		} else if (p->stream_index == d->aidx) {
@@ -418,7 +427,8 @@ static bool detect_pass1(detect_t *d, err_t *e)
 			progress(d, (int)fmax(1, fmin(84, 84.0 * t / d->duration)), "decode");
 	}
 	if (rc != AVERROR_EOF)
-		return err_set(e, ERR_INVALID, "read_error", NULL, "read error: %s", av_err(rc, eb, sizeof(eb)));
+		return err_set(e, ERR_INVALID, "read_error", NULL, "read error: %s",
+			       av_err(rc, eb, sizeof(eb)));
 	if (d->vdec && !decode(d, d->vdec, NULL, true, e))
 		return false;
 	if (d->adec) {
@@ -462,7 +472,8 @@ static void detect_features(detect_t *d)
 	free(cuts);
 	free(flash);
 	if (d->pix_on && !isnan(d->pix_first))
-		media_pixels_commit(&d->pix, &d->feat, d->pix_first, d->pix_last + 1.0 / (d->fps > 0 ? d->fps : 30));
+		media_pixels_commit(&d->pix, &d->feat, d->pix_first,
+				    d->pix_last + 1.0 / (d->fps > 0 ? d->fps : 30));
 	media_audio_series_free(&au);
 	d->dsp_ns += time_mono_ns() - t;
 }
@@ -515,7 +526,8 @@ static int64_t refine_window(detect_t *d, double a, double b, int64_t budget)
 
 static void detect_refine(detect_t *d, const media_model_t *m)
 {
-	double budget_share = d->opts && d->opts->refine_budget != 0 ? d->opts->refine_budget : DEFAULT_BUDGET;
+	double budget_share =
+	    d->opts && d->opts->refine_budget != 0 ? d->opts->refine_budget : DEFAULT_BUDGET;
 	if (budget_share < 0 || d->vidx < 0 || (d->opts && d->opts->decode_all))
 		return;
 	int64_t budget = (int64_t)(budget_share * (double)d->npk);

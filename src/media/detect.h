@@ -57,9 +57,11 @@ enum {
 	MEDIA_F_ONSET_EXCESS, /* onsets within ±1 s minus their usual count over the previous 10 s */
 	MEDIA_F_BURST,	      /* dB: spread (p90 - p10) of 50 ms loudness within ±1 s */
 	MEDIA_F_LEVEL,	      /* dB: loudness (400 ms) over the median of the whole file */
-	MEDIA_F_MOTION,	      /* log2: video bits per frame within ±0.5 s over the median of the previous 10 s */
-	MEDIA_F_CUTS,	      /* picture discontinuities (cuts or flashes) within ±2 s */
-	MEDIA_F_FLASH,	      /* bright flashes within ±1 s */
+	MEDIA_F_SUSTAIN,      /* dB: mean loudness within ±3 s over the median of the whole file */
+	MEDIA_F_TONAL,	/* 0..1: how tonal (music-like) the sound is within ±1 s; noise and gunfire are ~0 */
+	MEDIA_F_MOTION, /* log2: video bits per frame within ±0.5 s over the median of the previous 10 s */
+	MEDIA_F_CUTS,	/* picture discontinuities (cuts or flashes) within ±2 s */
+	MEDIA_F_FLASH,	/* bright flashes within ±1 s */
 	MEDIA_NFEAT
 };
 #define MEDIA_STEP_S 0.5
@@ -135,7 +137,8 @@ typedef struct {
 	int64_t frames_decoded; /* video frames actually decoded (keyframes + refine windows) */
 } media_result_t;
 
-bool media_detect_highlights(const char *path, const media_detect_opts_t *opts, media_result_t *out, err_t *e);
+bool media_detect_highlights(const char *path, const media_detect_opts_t *opts, media_result_t *out,
+			     err_t *e);
 void media_result_free(media_result_t *r);
 
 /* ==== Features (for `cosmiv fit` and `cosmiv eval`) ==== */
@@ -147,11 +150,11 @@ void media_result_free(media_result_t *r);
  * refine stage would.
  */
 typedef struct {
-	size_t n;			/* moments, one every MEDIA_STEP_S */
-	float (*raw)[MEDIA_NFEAT];	/* n rows */
-	float *pix_motion;		/* n: mean abs frame difference (0..255, per 1/30 s), NaN if unknown */
-	uint8_t *pix_cuts, *pix_flash;	/* n: verified cuts / flashes starting in the moment */
-	uint8_t *pix_known;		/* n: 1 where pixels were analysed */
+	size_t n;		       /* moments, one every MEDIA_STEP_S */
+	float (*raw)[MEDIA_NFEAT];     /* n rows */
+	float *pix_motion;	       /* n: mean abs frame difference (0..255, per 1/30 s), NaN if unknown */
+	uint8_t *pix_cuts, *pix_flash; /* n: verified cuts / flashes starting in the moment */
+	uint8_t *pix_known;	       /* n: 1 where pixels were analysed */
 	double duration_s;
 	bool has_audio, has_video;
 } media_features_t;
@@ -229,6 +232,7 @@ typedef struct {
 	float *loud;	/* dB of each block (K-weighted) */
 	float *mom;	/* dB of the 400 ms ending at each block */
 	float *flux;	/* mean spectral rise in dB */
+	float *tonal;	/* tonality 0..1 (spectral flatness: 0 for noise, towards 1 for pure tones) */
 	uint8_t *onset; /* 1 where an onset starts */
 } media_audio_series_t;
 
@@ -262,9 +266,9 @@ typedef struct {
 	uint8_t prev[MEDIA_GRAY_W * MEDIA_GRAY_H];
 	uint8_t before_flash[MEDIA_GRAY_W * MEDIA_GRAY_H];
 	bool have_prev;
-	bool pending;	/* a bright jump: a flash if the picture comes back within 0.3 s, else a cut */
-	int pend_left;	/* frames left to come back */
-	size_t pend_m;	/* the moment of the jump */
+	bool pending;  /* a bright jump: a flash if the picture comes back within 0.3 s, else a cut */
+	int pend_left; /* frames left to come back */
+	size_t pend_m; /* the moment of the jump */
 	double prev_t;
 	double *mad_sum;
 	int *mad_n;

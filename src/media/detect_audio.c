@@ -8,7 +8,10 @@
  *     pre-filter, coefficients computed for 16 kHz as libebur128 does), and
  *     the 400 ms "momentary" loudness ending at the block;
  *   - spectral flux: the mean rise, in dB, of a 1024-point spectrum
- *     (Hann window, FFmpeg's av_tx RDFT) over the previous block's.
+ *     (Hann window, FFmpeg's av_tx RDFT) over the previous block's;
+ *   - tonality: the spectral flatness of 100 Hz-7 kHz in dB over -60 dB
+ *     (MPEG-1's psychoacoustic "alpha"): ~0 for noise, gunfire and
+ *     explosions, towards 1 for music and tones.
  * media_audio_finish() then marks onsets: flux peaks that stand 3 dB above
  * the median flux of the 2 s before them. A gunshot, an explosion or a hit
  * is a wide-band attack, so it lifts the whole spectrum at once; steady
@@ -35,6 +38,8 @@
 #define FFT_N	    1024
 #define MOMENT_BLKS 8 /* 400 ms */
 #define POW_FLOOR   1e-9f
+#define TONAL_LO    7	/* ~100 Hz */
+#define TONAL_HI    448 /* ~7 kHz */
 
 typedef struct {
 	double b0, b1, b2, a1, a2;
@@ -56,7 +61,7 @@ struct media_audio {
 	AVComplexFloat *tout;
 	double ms_hist[MOMENT_BLKS];
 	size_t n, cap;
-	float *loud, *mom, *flux;
+	float *loud, *mom, *flux, *tonal;
 };
 
 static double biquad_run(biquad_t *q, double x)
@@ -103,7 +108,8 @@ media_audio_t *media_audio_new(err_t *e)
 	a->tout = av_malloc(sizeof(AVComplexFloat) * (FFT_N / 2 + 1));
 	if (rc < 0 || !a->tin || !a->tout) {
 		media_audio_free(a);
-		err_set(e, ERR_INTERNAL, "fft_unavailable", NULL, "cannot set up the FFT (av_tx_init: %d)", rc);
+		err_set(e, ERR_INTERNAL, "fft_unavailable", NULL, "cannot set up the FFT (av_tx_init: %d)",
+			rc);
 		return NULL;
 	}
 	return a;
@@ -119,6 +125,7 @@ void media_audio_free(media_audio_t *a)
 	free(a->loud);
 	free(a->mom);
 	free(a->flux);
+	free(a->tonal);
 	free(a);
 }
 
@@ -134,6 +141,7 @@ static void end_block(media_audio_t *a)
 		a->loud = xrealloc(a->loud, a->cap * sizeof(float));
 		a->mom = xrealloc(a->mom, a->cap * sizeof(float));
 		a->flux = xrealloc(a->flux, a->cap * sizeof(float));
+		a->tonal = xrealloc(a->tonal, a->cap * sizeof(float));
 	}
 	double ms = a->blk_energy / BLOCK;
 	memmove(a->ms_hist, a->ms_hist + 1, sizeof(a->ms_hist) - sizeof(a->ms_hist[0]));
@@ -150,8 +158,8 @@ static void end_block(media_audio_t *a)
 	a->fft(a->tx, a->tout, a->tin, sizeof(float));
 	/* |X|^2 / (N/4)^2: a full-scale sine peaks near 0 dB */
 	const float norm = 1.0f / ((FFT_N / 4.0f) * (FFT_N / 4.0f));
-	double rise = 0;
-	int bins = 0;
+	double rise = 0, sum_ln = 0, sum_p = 0;
+	int bins = 0, tbins = 0;
 	for (int k = 2; k <= FFT_N / 2; k++) {
 		float p = (a->tout[k].re * a->tout[k].re + a->tout[k].im * a->tout[k].im) * norm;
 		float db = 10.0f * log10f(p + POW_FLOOR);
@@ -159,8 +167,16 @@ static void end_block(media_audio_t *a)
 			rise += db - a->prev_db[k];
 		a->prev_db[k] = db;
 		bins++;
+		if (k >= TONAL_LO && k <= TONAL_HI) {
+			sum_ln += log(p + POW_FLOOR);
+			sum_p += p + POW_FLOOR;
+			tbins++;
+		}
 	}
 	a->flux[a->n] = a->have_prev ? (float)(rise / bins) : 0.0f;
+	/* tonality: spectral flatness in dB over -60 dB (the MPEG psychoacoustic model's alpha) */
+	double sfm_db = 10.0 * log10(exp(sum_ln / tbins) / (sum_p / tbins));
+	a->tonal[a->n] = (float)fmin(1.0, fmax(0.0, sfm_db / -60.0));
 	a->have_prev = true;
 	a->n++;
 	a->blk_energy = 0;
@@ -210,7 +226,8 @@ void media_audio_finish(media_audio_t *a, media_audio_series_t *out)
 	out->loud = a->loud;
 	out->mom = a->mom;
 	out->flux = a->flux;
-	a->loud = a->mom = a->flux = NULL;
+	out->tonal = a->tonal;
+	a->loud = a->mom = a->flux = a->tonal = NULL;
 	out->onset = xcalloc(out->n ? out->n : 1, 1);
 	/* onsets: local flux maxima 3 dB over the median of the previous 2 s */
 	const size_t look = 40;
@@ -232,6 +249,7 @@ void media_audio_series_free(media_audio_series_t *s)
 	free(s->loud);
 	free(s->mom);
 	free(s->flux);
+	free(s->tonal);
 	free(s->onset);
 	memset(s, 0, sizeof(*s));
 }

@@ -48,7 +48,8 @@ static bool read_span(json_t *h, media_span_t *out)
 		return false;
 	out->start_s = json_number_value(a);
 	out->end_s = json_number_value(b);
-	return isfinite(out->start_s) && isfinite(out->end_s) && out->end_s > out->start_s && out->start_s >= 0;
+	return isfinite(out->start_s) && isfinite(out->end_s) && out->end_s > out->start_s &&
+	       out->start_s >= 0;
 }
 
 bool media_manifest_load(const char *path, media_manifest_t *m, err_t *e)
@@ -57,7 +58,8 @@ bool media_manifest_load(const char *path, media_manifest_t *m, err_t *e)
 	json_error_t je;
 	json_t *root = json_load_file(path, 0, &je);
 	if (!root)
-		return err_set(e, ERR_INVALID, "bad_manifest", NULL, "%s: %s (line %d)", path, je.text, je.line);
+		return err_set(e, ERR_INVALID, "bad_manifest", NULL, "%s: %s (line %d)", path, je.text,
+			       je.line);
 	json_t *list = json_is_object(root) ? json_object_get(root, "videos") : root;
 	if (!json_is_array(list)) {
 		json_decref(root);
@@ -77,7 +79,8 @@ bool media_manifest_load(const char *path, media_manifest_t *m, err_t *e)
 		json_t *hs = json_object_get(it, "highlights");
 		if (!video || !*video || !json_is_array(hs)) {
 			ok = err_set(e, ERR_INVALID, "bad_manifest", NULL,
-				     "%s: entry %zu needs \"video\" (string) and \"highlights\" (list)", path, i);
+				     "%s: entry %zu needs \"video\" (string) and \"highlights\" (list)", path,
+				     i);
 			break;
 		}
 		media_labelled_t *l = &m->items[m->n++];
@@ -89,8 +92,8 @@ bool media_manifest_load(const char *path, media_manifest_t *m, err_t *e)
 		{
 			if (!read_span(h, &l->truth[l->n_truth])) {
 				ok = err_set(e, ERR_INVALID, "bad_manifest", NULL,
-					     "%s: %s, highlight %zu: needs start_s < end_s (or start < end)", path,
-					     video, j);
+					     "%s: %s, highlight %zu: needs start_s < end_s (or start < end)",
+					     path, video, j);
 				break;
 			}
 			l->n_truth++;
@@ -169,7 +172,8 @@ static void finish_scores(media_scores_t *s)
 {
 	s->precision = s->n_pred ? (double)s->tp / s->n_pred : (s->n_truth ? 0.0 : 1.0);
 	s->recall = s->n_truth ? (double)s->tp / s->n_truth : 1.0;
-	s->f1 = s->precision + s->recall > 0 ? 2 * s->precision * s->recall / (s->precision + s->recall) : 0.0;
+	s->f1 =
+	    s->precision + s->recall > 0 ? 2 * s->precision * s->recall / (s->precision + s->recall) : 0.0;
 }
 
 void media_match(const media_highlight_t *pred, size_t n_pred, const media_span_t *truth, size_t n_truth,
@@ -267,7 +271,7 @@ static void logistic(const fitset_t *fs, const media_model_t *start, media_model
 	size_t n = 0;
 	for (size_t v = 0; v < fs->labels->n; v++)
 		n += fs->feats[v].n;
-	float (*x)[MEDIA_NFEAT] = xcalloc(n + 1, sizeof(*x));
+	float(*x)[MEDIA_NFEAT] = xcalloc(n + 1, sizeof(*x));
 	float *y = xcalloc(n + 1, sizeof(float)), *wt = xcalloc(n + 1, sizeof(float));
 	size_t k = 0, npos = 0, nneg = 0;
 	for (size_t v = 0; v < fs->labels->n; v++) {
@@ -278,7 +282,8 @@ static void logistic(const fitset_t *fs, const media_model_t *start, media_model
 			int lab = 0; /* 0 negative, 1 positive, 2 ignored */
 			for (size_t j = 0; j < l->n_truth; j++) {
 				const media_span_t *s = &l->truth[j];
-				double c0 = s->start_s + start->pre_roll_s, c1 = s->end_s - start->post_roll_s;
+				double c0 = s->start_s + start->pre_roll_s,
+				       c1 = s->end_s - start->post_roll_s;
 				if (c1 <= c0)
 					c0 = c1 = (s->start_s + s->end_s) / 2;
 				if (t >= c0 - MEDIA_STEP_S && t <= c1 + MEDIA_STEP_S)
@@ -366,9 +371,10 @@ void media_fit(const media_features_t *feats, const media_manifest_t *labels, co
 	media_model_t lr;
 	logistic(&fs, start, &lr);
 	media_scores_t s0 = evaluate(&fs, start), s1 = evaluate(&fs, &lr);
-	logf_line(log, "start model: F1 %.3f AP %.3f; logistic regression: F1 %.3f AP %.3f", s0.f1, s0.ap, s1.f1,
-		  s1.ap);
-	/* the regression's scores are calibrated probabilities of "in a highlight": try its threshold range too */
+	logf_line(log, "start model: F1 %.3f AP %.3f; logistic regression: F1 %.3f AP %.3f", s0.f1, s0.ap,
+		  s1.f1, s1.ap);
+	/* the regression's scores are calibrated probabilities of "in a highlight": try its threshold range
+	 * too */
 	media_model_t m = objective(&s1) > objective(&s0) ? lr : *start;
 	media_scores_t best = objective(&s1) > objective(&s0) ? s1 : s0;
 	static const double wsteps[] = {-1.0, -0.5, -0.25, 0.25, 0.5, 1.0};
@@ -383,8 +389,8 @@ void media_fit(const media_features_t *feats, const media_manifest_t *labels, co
 		moved |= try_steps(&fs, &m, &m.region_frac, tsteps, ARRAY_LEN(tsteps), 0.1, 0.95, &best);
 		moved |= try_steps(&fs, &m, &m.pre_roll_s, rsteps, ARRAY_LEN(rsteps), 0, 10, &best);
 		moved |= try_steps(&fs, &m, &m.post_roll_s, rsteps, ARRAY_LEN(rsteps), 0, 10, &best);
-		logf_line(log, "round %d: F1 %.3f (P %.3f R %.3f) AP %.3f", round + 1, best.f1, best.precision,
-			  best.recall, best.ap);
+		logf_line(log, "round %d: F1 %.3f (P %.3f R %.3f) AP %.3f", round + 1, best.f1,
+			  best.precision, best.recall, best.ap);
 		if (!moved)
 			break;
 	}

@@ -88,8 +88,8 @@ static void audio_features(media_features_t *f, const media_audio_series_t *au)
 {
 	size_t n = f->n, bpm = (size_t)lround(MEDIA_STEP_S / au->block_s); /* blocks per moment */
 	size_t nb = au->n, base_m = (size_t)(BASE_S / MEDIA_STEP_S);
-	float *med = xcalloc(n, sizeof(float));	  /* median momentary loudness per moment */
-	float *ons = xcalloc(n, sizeof(float));	  /* onsets within ±1 s */
+	float *med = xcalloc(n, sizeof(float)); /* median momentary loudness per moment */
+	float *ons = xcalloc(n, sizeof(float)); /* onsets within ±1 s */
 	float *scratch = xmalloc((2 * (nb + n) + 64) * sizeof(float));
 	float file_med = media_median(au->mom, nb, scratch);
 
@@ -97,7 +97,8 @@ static void audio_features(media_features_t *f, const media_audio_series_t *au)
 		size_t b0 = i * bpm, b1 = b0 + bpm < nb ? b0 + bpm : nb;
 		med[i] = b0 < b1 ? media_median(au->mom + b0, b1 - b0, scratch) : -120.0f;
 	}
-	/* loudness baseline: never under the file's typical level - 6 dB (a return from silence is no spike) */
+	/* loudness baseline: never under the file's typical level - 6 dB (a return from silence is no spike)
+	 */
 	float *base = xcalloc(n, sizeof(float));
 	baseline(med, n, -119.0f, file_median(med, n, -119.0f, scratch) - 6.0f, base, scratch);
 	for (size_t i = 0; i < n; i++) {
@@ -120,7 +121,8 @@ static void audio_features(media_features_t *f, const media_audio_series_t *au)
 		row[MEDIA_F_LOUD_JUMP] = hi > lo ? peak - base[i] : 0.0f;
 		row[MEDIA_F_ONSETS] = ons[i];
 		size_t o0 = i > base_m + 2 ? i - base_m - 2 : 0, o1 = i > 2 ? i - 2 : 0;
-		row[MEDIA_F_ONSET_EXCESS] = o1 > o0 + 4 ? ons[i] - media_median(ons + o0, o1 - o0, scratch) : 0.0f;
+		row[MEDIA_F_ONSET_EXCESS] =
+		    o1 > o0 + 4 ? ons[i] - media_median(ons + o0, o1 - o0, scratch) : 0.0f;
 		/* spread of 50 ms loudness within ±1 s */
 		lo = clampz((c - 1.0) / au->block_s, nb);
 		hi = clampz((c + 1.0) / au->block_s, nb);
@@ -131,6 +133,22 @@ static void audio_features(media_features_t *f, const media_audio_series_t *au)
 		}
 		size_t b = clampz(c / au->block_s + 4, nb);
 		row[MEDIA_F_LEVEL] = b > 0 ? au->mom[b - 1] - file_med : 0.0f;
+		/* sustained level: a real fight is loud for seconds, not for one shot */
+		lo = clampz((c - 3.0) / au->block_s, nb);
+		hi = clampz((c + 3.0) / au->block_s, nb);
+		double sum = 0, tsum = 0;
+		int tn = 0;
+		for (size_t k = lo; k < hi; k++)
+			sum += au->mom[k];
+		row[MEDIA_F_SUSTAIN] = hi > lo ? (float)(sum / (double)(hi - lo)) - file_med : 0.0f;
+		lo = clampz((c - 1.0) / au->block_s, nb);
+		hi = clampz((c + 1.0) / au->block_s, nb);
+		for (size_t k = lo; k < hi; k++)
+			if (au->loud[k] > -60.0f) {
+				tsum += au->tonal[k];
+				tn++;
+			}
+		row[MEDIA_F_TONAL] = tn ? (float)(tsum / tn) : 0.0f;
 	}
 	free(med);
 	free(ons);
@@ -170,15 +188,15 @@ static void moment_stats(const media_vpacket_t *pk, size_t npk, const uint8_t *f
 			mean[i] = cnt ? (float)(sum / cnt) : 0.0f;
 		if (pmax && k) {
 			media_median(scratch, k, scratch + k); /* sorts the copy in scratch + k */
-			pmax[i] = scratch[2 * k - 1]; /* the largest: the P-frame level */
+			pmax[i] = scratch[2 * k - 1];	       /* the largest: the P-frame level */
 		} else if (pmax) {
 			pmax[i] = 0.0f;
 		}
 	}
 }
 
-static void video_features(media_features_t *f, const media_vpacket_t *pk0, size_t npk, const media_keyframe_t *kf,
-			   size_t nkf)
+static void video_features(media_features_t *f, const media_vpacket_t *pk0, size_t npk,
+			   const media_keyframe_t *kf, size_t nkf)
 {
 	size_t n = f->n;
 	media_vpacket_t *pk = xmalloc((npk + 1) * sizeof(*pk));
@@ -207,7 +225,8 @@ static void video_features(media_features_t *f, const media_vpacket_t *pk0, size
 		size_t m = clampz(pk[i].t / MEDIA_STEP_S, n ? n - 1 : 0);
 		bool disc = false;
 		if (pk[i].key) {
-			if (last_key != SIZE_MAX && gop_max > 0 && (double)(i - last_key) < 0.9 * (double)gop_max)
+			if (last_key != SIZE_MAX && gop_max > 0 &&
+			    (double)(i - last_key) < 0.9 * (double)gop_max)
 				disc = true;
 			last_key = i;
 		} else if (pmax_base[m] > 0 && pk[i].bytes > CUT_RATIO * pmax_base[m]) {

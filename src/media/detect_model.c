@@ -43,8 +43,8 @@ static bool num_field(json_t *o, const char *name, double lo, double hi, double 
 		return err_set(e, ERR_INVALID, "bad_model", name, "model: \"%s\" must be a number", name);
 	double x = json_number_value(v);
 	if (!isfinite(x) || x < lo || x > hi)
-		return err_set(e, ERR_INVALID, "bad_model", name, "model: \"%s\" = %g is outside [%g, %g]", name, x,
-			       lo, hi);
+		return err_set(e, ERR_INVALID, "bad_model", name, "model: \"%s\" = %g is outside [%g, %g]",
+			       name, x, lo, hi);
 	*out = x;
 	return true;
 }
@@ -56,15 +56,16 @@ bool media_model_parse(const char *text, media_model_t *m, err_t *e)
 	json_t *o = json_loads(text, 0, &je);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return err_set(e, ERR_INVALID, "bad_model", NULL, "model: not a JSON object (line %d: %s)", je.line,
-			       je.text);
+		return err_set(e, ERR_INVALID, "bad_model", NULL, "model: not a JSON object (line %d: %s)",
+			       je.line, je.text);
 	}
 	bool ok = false;
 	const char *ver = json_string_value(json_object_get(o, "version"));
 	json_t *w = json_object_get(o, "weights");
 	double mh = 0;
 	if (!ver || !*ver || strlen(ver) >= sizeof(m->version)) {
-		err_set(e, ERR_INVALID, "bad_model", "version", "model: \"version\" must be a string of 1-63 bytes");
+		err_set(e, ERR_INVALID, "bad_model", "version",
+			"model: \"version\" must be a string of 1-63 bytes");
 		goto out;
 	}
 	str_copy(m->version, sizeof(m->version), ver);
@@ -80,17 +81,19 @@ bool media_model_parse(const char *text, media_model_t *m, err_t *e)
 		while (k < MEDIA_NFEAT && strcmp(media_feature_names[k], key) != 0)
 			k++;
 		if (k == MEDIA_NFEAT) {
-			err_set(e, ERR_INVALID, "bad_model", key, "model: unknown feature \"%s\" in weights", key);
+			err_set(e, ERR_INVALID, "bad_model", key, "model: unknown feature \"%s\" in weights",
+				key);
 			goto out;
 		}
 		if (!json_is_number(val) || fabs(json_number_value(val)) > 100) {
-			err_set(e, ERR_INVALID, "bad_model", key, "model: weight \"%s\" must be a number in [-100, 100]",
-				key);
+			err_set(e, ERR_INVALID, "bad_model", key,
+				"model: weight \"%s\" must be a number in [-100, 100]", key);
 			goto out;
 		}
 		m->w[k] = json_number_value(val);
 	}
-	if (!num_field(o, "bias", -100, 100, &m->bias, e) || !num_field(o, "threshold", 0, 1, &m->threshold, e) ||
+	if (!num_field(o, "bias", -100, 100, &m->bias, e) ||
+	    !num_field(o, "threshold", 0, 1, &m->threshold, e) ||
 	    !num_field(o, "region_frac", 0, 1, &m->region_frac, e) ||
 	    !num_field(o, "pre_roll_s", 0, 30, &m->pre_roll_s, e) ||
 	    !num_field(o, "post_roll_s", 0, 30, &m->post_roll_s, e) ||
@@ -100,7 +103,8 @@ bool media_model_parse(const char *text, media_model_t *m, err_t *e)
 	    !num_field(o, "max_highlights", 1, 1000, &mh, e))
 		goto out;
 	if (m->min_len_s > m->max_len_s) {
-		err_set(e, ERR_INVALID, "bad_model", "min_len_s", "model: min_len_s is larger than max_len_s");
+		err_set(e, ERR_INVALID, "bad_model", "min_len_s",
+			"model: min_len_s is larger than max_len_s");
 		goto out;
 	}
 	m->max_highlights = (int)mh;
@@ -154,14 +158,16 @@ char *media_model_to_json(const media_model_t *m)
 	json_t *w = json_object();
 	for (int k = 0; k < MEDIA_NFEAT; k++)
 		json_object_set_new(w, media_feature_names[k], json_real(round(m->w[k] * 1e4) / 1e4));
-	json_t *o = json_pack("{s:s, s:f, s:o, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "version", m->version, "bias",
-			      round(m->bias * 1e4) / 1e4, "weights", w, "threshold", m->threshold, "region_frac",
-			      m->region_frac, "pre_roll_s", m->pre_roll_s, "post_roll_s", m->post_roll_s, "min_len_s",
-			      m->min_len_s, "max_len_s", m->max_len_s, "merge_gap_s", m->merge_gap_s, "max_highlights",
-			      m->max_highlights);
+	json_t *o =
+	    json_pack("{s:s, s:f, s:o, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "version", m->version,
+		      "bias", round(m->bias * 1e4) / 1e4, "weights", w, "threshold", m->threshold,
+		      "region_frac", m->region_frac, "pre_roll_s", m->pre_roll_s, "post_roll_s",
+		      m->post_roll_s, "min_len_s", m->min_len_s, "max_len_s", m->max_len_s, "merge_gap_s",
+		      m->merge_gap_s, "max_highlights", m->max_highlights);
 	if (m->trained_on[0])
-		json_object_set_new(o, "training",
-				    json_pack("{s:f, s:s}", "f1", round(m->train_f1 * 1e4) / 1e4, "set", m->trained_on));
+		json_object_set_new(
+		    o, "training",
+		    json_pack("{s:f, s:s}", "f1", round(m->train_f1 * 1e4) / 1e4, "set", m->trained_on));
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	char *out = xasprintf("%s\n", s ? s : "{}");

@@ -31,16 +31,17 @@
 #include "core/util.h"
 
 const char *const media_feature_names[MEDIA_NFEAT] = {
-    "loud_jump", "onsets", "onset_excess", "burst", "level", "motion", "cuts", "flash",
+    "loud_jump", "onsets", "onset_excess", "burst", "level", "sustain", "tonal", "motion", "cuts", "flash",
 };
 
 /* x = clamp(raw / div, lo, hi): every feature lands in a few units */
 static const struct {
 	float div, lo, hi;
 } scale[MEDIA_NFEAT] = {
-    [MEDIA_F_LOUD_JUMP] = {10, -1, 3}, [MEDIA_F_ONSETS] = {4, 0, 3}, [MEDIA_F_ONSET_EXCESS] = {4, -2, 3},
-    [MEDIA_F_BURST] = {10, 0, 3},      [MEDIA_F_LEVEL] = {10, -3, 3}, [MEDIA_F_MOTION] = {1, -3, 3},
-    [MEDIA_F_CUTS] = {2, 0, 3},	       [MEDIA_F_FLASH] = {1, 0, 2},
+    [MEDIA_F_LOUD_JUMP] = {10, -1, 3}, [MEDIA_F_ONSETS] = {4, 0, 3},  [MEDIA_F_ONSET_EXCESS] = {4, -2, 3},
+    [MEDIA_F_BURST] = {6, 0, 1},       [MEDIA_F_LEVEL] = {10, -3, 3}, [MEDIA_F_SUSTAIN] = {10, -3, 3},
+    [MEDIA_F_TONAL] = {0.5, 0, 2},     [MEDIA_F_MOTION] = {1, -3, 3}, [MEDIA_F_CUTS] = {2, 0, 3},
+    [MEDIA_F_FLASH] = {1, 0, 2},
 };
 
 #define CAND_FACTOR 0.6 /* candidates may score a little under the threshold: pixels can lift them */
@@ -187,7 +188,12 @@ static size_t build_windows(const media_features_t *f, const media_model_t *m, c
 		}
 		if (dup || b - a <= 0)
 			continue;
-		w[nw++] = (win_t){.start = a, .end = b, .peak_t = pt, .score = s[p], .peak_i = p, .core_lo = lo,
+		w[nw++] = (win_t){.start = a,
+				  .end = b,
+				  .peak_t = pt,
+				  .score = s[p],
+				  .peak_i = p,
+				  .core_lo = lo,
 				  .core_hi = hi};
 	}
 	free(pk);
@@ -272,21 +278,27 @@ static char *reason_text(const media_features_t *f, const uint8_t *mask, int k, 
 	case MEDIA_F_BURST:
 		return xasprintf("punchy sound: %.0f dB between loud and quiet instants within 2 s", x[k]);
 	case MEDIA_F_LEVEL:
-		return xasprintf("loud passage: %+.0f dB over this video's typical level", x[k]);
+		return xasprintf("loud moment: %+.0f dB over this video's typical level", x[k]);
+	case MEDIA_F_SUSTAIN:
+		return xasprintf("sustained action: %+.0f dB over this video's typical level for 6 s", x[k]);
+	case MEDIA_F_TONAL:
+		return xstrdup("music-like sound");
 	case MEDIA_F_MOTION: {
 		double ratio = exp2(x[k]);
 		float pm = f->pix_motion[i];
 		if (!isnan(pm))
-			return xasprintf("burst of motion: %.1fx the usual video bits per frame, %.0f%% pixel change "
-					 "per frame",
-					 ratio, pm / 2.55);
+			return xasprintf(
+			    "burst of motion: %.1fx the usual video bits per frame, %.0f%% pixel change "
+			    "per frame",
+			    ratio, pm / 2.55);
 		return xasprintf("burst of motion: %.1fx the usual video bits per frame", ratio);
 	}
 	case MEDIA_F_CUTS: {
 		if (!pix)
-			return xasprintf("%.0f picture discontinuities in 4 s (cuts or flashes, read from the "
-					 "bitstream)",
-					 x[k]);
+			return xasprintf(
+			    "%.0f picture discontinuities in 4 s (cuts or flashes, read from the "
+			    "bitstream)",
+			    x[k]);
 		int cuts = 0;
 		for (size_t j = i >= 4 ? i - 4 : 0; j < i + 4 && j < f->n; j++)
 			cuts += f->pix_cuts[j];
@@ -303,8 +315,8 @@ static char *reason_text(const media_features_t *f, const uint8_t *mask, int k, 
 	}
 }
 
-static void reasons_for(const media_features_t *f, const media_model_t *m, const uint8_t *mask, const win_t *w,
-			media_highlight_t *h)
+static void reasons_for(const media_features_t *f, const media_model_t *m, const uint8_t *mask,
+			const win_t *w, media_highlight_t *h)
 {
 	contrib_t c[MEDIA_NFEAT];
 	size_t lo = w->core_lo, hi = w->core_hi;

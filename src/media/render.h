@@ -16,10 +16,11 @@
  * have run media_probe (and its plan limits) on the input first; these
  * functions re-check only what they need to work.
  *
- * Threads: each call uses at most 2 codec threads per decoder/encoder and a
- * 2-thread filter graph; nothing survives the call. The functions are
- * reentrant (no global state); the lead runs them in a sandboxed child
- * process per job.
+ * Threads: every decoder and libx264 get thread_count 2, the filter graph
+ * 2 threads; nothing depends on the machine's core count (a blurred 9:16
+ * render peaks at 11 threads including the caller's), and nothing survives
+ * the call. The functions are reentrant (no global state); the lead runs
+ * them in a sandboxed child process per job.
  *
  * Output files: written in place at the given path; on failure the partial
  * output is removed. Callers that publish the file should render to a

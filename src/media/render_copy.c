@@ -66,33 +66,39 @@ static int64_t pkt_time(const AVPacket *p)
 }
 
 /*
- * Finds the first keyframe read after a backward seek to `target` (input
- * seconds); its timestamp goes to *kf_pts. Index-based demuxers (MP4, MKV) land on it directly;
- * MPEG-TS and FLV seek by timestamp search and may land a few frames before
- * it, so non-key packets are skipped until it (up to `target`).
+ * The last keyframe shown at or before `target` (input seconds): its
+ * timestamp goes to *kf_pts, and the seek that reaches it to *seek_ts.
+ * Index-based demuxers (MP4, MKV) land on it directly; MPEG-TS and FLV seek
+ * by a timestamp search that can land after it, so the seek point is moved
+ * back (1 s, then 5 s) until a keyframe turns up before the target.
  */
-static bool keyframe_at_or_before(AVFormatContext *fmt, int vi, double target, int64_t *kf_pts)
+static bool find_keyframe(AVFormatContext *fmt, int vi, double target, int64_t *kf_pts, int64_t *seek_ts)
 {
+	static const double back_s[] = {0, 1, 5};
 	AVStream *st = fmt->streams[vi];
-	int64_t ts = av_rescale_q((int64_t)llround(target * AV_TIME_BASE), AV_TIME_BASE_Q, st->time_base);
-	if (av_seek_frame(fmt, vi, ts, AVSEEK_FLAG_BACKWARD) < 0)
-		return false;
+	int64_t limit = av_rescale_q((int64_t)llround(target * AV_TIME_BASE), AV_TIME_BASE_Q, st->time_base);
 	AVPacket *pkt = av_packet_alloc();
 	if (!pkt)
 		abort();
 	bool found = false;
-	for (int n = 0; n < 2000 && av_read_frame(fmt, pkt) >= 0; n++) {
-		int64_t pt = pkt_time(pkt);
-		bool mine = pkt->stream_index == vi && pt != AV_NOPTS_VALUE;
-		bool key = mine && (pkt->flags & AV_PKT_FLAG_KEY);
-		bool past = mine && pt > ts;
-		if (key && !past) {
-			*kf_pts = pt;
-			found = true;
-		}
-		av_packet_unref(pkt);
-		if (key || past)
+	for (size_t i = 0; i < ARRAY_LEN(back_s) && !found; i++) {
+		int64_t ts = av_rescale_q((int64_t)llround((target - back_s[i]) * AV_TIME_BASE),
+					  AV_TIME_BASE_Q, st->time_base);
+		if (av_seek_frame(fmt, vi, ts, AVSEEK_FLAG_BACKWARD) < 0)
 			break;
+		for (int n = 0; n < 5000 && av_read_frame(fmt, pkt) >= 0; n++) {
+			int64_t pt = pkt_time(pkt);
+			bool mine = pkt->stream_index == vi && pt != AV_NOPTS_VALUE;
+			bool key = mine && (pkt->flags & AV_PKT_FLAG_KEY);
+			av_packet_unref(pkt);
+			if (mine && pt > limit)
+				break;
+			if (key) {
+				*kf_pts = pt;
+				*seek_ts = ts;
+				found = true;
+			}
+		}
 	}
 	av_packet_free(&pkt);
 	return found;
@@ -193,8 +199,8 @@ int media_render_try_copy(AVFormatContext *fmt, int vi, int ai, double start_abs
 	/* Seeking to start + one frame also finds a keyframe a fraction of a frame after the start
 	 * (muxers shift timestamps by the B-frame delay: 1.023 s for a keyframe "at" 1 s). */
 	double fd = frame_duration(vst);
-	int64_t kf_pts = 0;
-	if (!keyframe_at_or_before(fmt, vi, start_abs + fd, &kf_pts))
+	int64_t kf_pts = 0, seek_ts = 0;
+	if (!find_keyframe(fmt, vi, start_abs + fd, &kf_pts, &seek_ts))
 		return 0;
 	double kf = (double)kf_pts * av_q2d(vst->time_base);
 	if (fabs(kf - start_abs) > fd + 1e-3)
@@ -223,9 +229,7 @@ int media_render_try_copy(AVFormatContext *fmt, int vi, int ai, double start_abs
 		goto out;
 	}
 
-	int64_t ts =
-	    av_rescale_q((int64_t)llround((start_abs + fd) * AV_TIME_BASE), AV_TIME_BASE_Q, vst->time_base);
-	if (av_seek_frame(fmt, vi, ts, AVSEEK_FLAG_BACKWARD) < 0) {
+	if (av_seek_frame(fmt, vi, seek_ts, AVSEEK_FLAG_BACKWARD) < 0) {
 		err_set(e, ERR_INTERNAL, "media_render_failed", NULL,
 			"rendering failed: the input cannot seek");
 		goto out;
@@ -246,7 +250,7 @@ int media_render_try_copy(AVFormatContext *fmt, int vi, int ai, double start_abs
 	while (!(v_done && a_done) && av_read_frame(fmt, pkt) >= 0) {
 		int64_t t = pkt_time(pkt);
 		if (pkt->stream_index == vi && !v_done && t != AV_NOPTS_VALUE) {
-			/* a timestamp-search seek (MPEG-TS, FLV) lands before the keyframe found above */
+			/* from the seek point up to the keyframe found above (MPEG-TS, FLV) */
 			if (!v_started && (pkt->flags & AV_PKT_FLAG_KEY) && t == c.off_v)
 				v_started = true;
 			if (!v_started) {

@@ -280,6 +280,13 @@ bool uploads_write_end(db_conn_t *c, upload_write_t *w, int64_t *offset, err_t *
 	return ok;
 }
 
+void uploads_write_discard(upload_write_t *w)
+{
+	if (w->fd >= 0 && ftruncate(w->fd, w->start) != 0)
+		log_warn("cannot cut a refused chunk", "upload", w->up.id, NULL);
+	release(w);
+}
+
 void uploads_write_abort(db_conn_t *c, upload_write_t *w)
 {
 	err_t e;

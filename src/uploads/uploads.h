@@ -72,6 +72,8 @@ bool uploads_write(upload_write_t *w, const char *data, size_t len, err_t *e);
 /* fsync, checksum check (ERR_INVALID code checksum_mismatch → nothing kept),
  * commit the new offset; then releases w. *offset is the acknowledged offset. */
 bool uploads_write_end(db_conn_t *c, upload_write_t *w, int64_t *offset, err_t *e);
+/* The PATCH is refused: drop what it wrote and release w. */
+void uploads_write_discard(upload_write_t *w);
 /* The client went away: keep what was written (durably) and release w. */
 void uploads_write_abort(db_conn_t *c, upload_write_t *w);
 

@@ -76,7 +76,7 @@ function messageFor(p: Problem, retryAfter?: number): string {
 }
 
 /** "that username is already taken" -> "That username is already taken." */
-function sentence(text: string): string {
+export function sentence(text: string): string {
   const t = text.trim();
   if (!t) return t;
   const first = t[0].toUpperCase() + t.slice(1);
@@ -353,6 +353,182 @@ export async function updateMe(changes: { display_name?: string; bio?: string })
 export function getUser(username: string): Promise<PublicUser> {
   return request<PublicUser>('GET', `/users/${encodeURIComponent(username)}`);
 }
+
+/**
+ * A usable access token for requests the API client does not make itself
+ * (tus uploads). Pass the token a request was just rejected with (401) to
+ * force a refresh unless another caller already replaced it.
+ */
+export async function accessTokenFor(rejected?: string | null): Promise<string> {
+  if (refreshInFlight) await refreshInFlight.catch(() => undefined);
+  if (!accessToken || (rejected && accessToken === rejected)) {
+    if (!(await refreshSession())) throw notSignedIn();
+  }
+  if (!accessToken) throw notSignedIn();
+  return accessToken;
+}
+
+export const clientHeaders: Readonly<Record<string, string>> = CLIENT_HEADER;
+
+/** Turn a problem+json body (e.g. from a tus response) into an ApiError. */
+export function problemFromText(status: number, body: string, retryAfter?: string | null): ApiError {
+  let parsed: Partial<Problem> = {};
+  try {
+    const j: unknown = JSON.parse(body);
+    if (j && typeof j === 'object') parsed = j as Partial<Problem>;
+  } catch {
+    /* not JSON */
+  }
+  return new ApiError(
+    {
+      status,
+      title: typeof parsed.title === 'string' ? parsed.title : undefined,
+      code: typeof parsed.code === 'string' ? parsed.code : undefined,
+      detail: typeof parsed.detail === 'string' ? parsed.detail : undefined,
+      field: typeof parsed.field === 'string' ? parsed.field : undefined,
+    },
+    parseRetryAfter(retryAfter ?? null),
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Media: videos, jobs, highlights, clips
+
+export type MediaStatus = 'processing' | 'ready' | 'failed';
+
+export interface Video {
+  id: string;
+  title: string;
+  game: string | null;
+  status: MediaStatus;
+  progress: number;
+  job_id: string | null;
+  size_bytes: number;
+  duration_s: number | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  error: string | null;
+  thumbnail_url: string | null;
+  playback_url: string | null;
+  created_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export type JobState = 'available' | 'running' | 'completed' | 'retryable' | 'discarded';
+
+export interface Job {
+  id: string;
+  kind: string;
+  state: JobState;
+  progress: number;
+  message?: string | null;
+  attempts: number;
+  max_attempts: number;
+  error: string | null;
+  timings_ms: Record<string, number> | null;
+}
+
+export interface Highlight {
+  id: string;
+  rank: number;
+  start_s: number;
+  end_s: number;
+  score: number;
+  reasons: string[];
+  model: string;
+}
+
+export interface Highlights {
+  status: MediaStatus;
+  items: Highlight[];
+}
+
+export type Aspect = '16:9' | '9:16' | '1:1';
+export type Fill = 'crop' | 'blur';
+
+export interface Clip {
+  id: string;
+  video_id: string;
+  title: string | null;
+  status: MediaStatus;
+  progress: number;
+  job_id: string | null;
+  aspect: Aspect;
+  fill: Fill | null;
+  start_s: number;
+  end_s: number;
+  duration_s: number | null;
+  width: number | null;
+  height: number | null;
+  download_url: string | null;
+  watermark?: boolean;
+  highlight_id?: string | null;
+  error: string | null;
+  created_at: string;
+}
+
+export interface NewClip {
+  video_id: string;
+  start_s: number;
+  end_s: number;
+  aspect: Aspect;
+  fill?: Fill;
+  title?: string;
+  highlight_id?: string;
+}
+
+const seg = (id: string) => encodeURIComponent(id);
+const pageQuery = (limit?: number, cursor?: string | null) => {
+  const q = new URLSearchParams();
+  if (limit) q.set('limit', String(limit));
+  if (cursor) q.set('cursor', cursor);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+};
+
+export function createVideo(uploadId: string, title: string, game?: string | null): Promise<Video> {
+  const body: Record<string, unknown> = { upload_id: uploadId, title };
+  if (game) body.game = game;
+  return request<Video>('POST', '/videos', { auth: true, body });
+}
+export function listVideos(limit?: number, cursor?: string | null): Promise<Page<Video>> {
+  return request<Page<Video>>('GET', `/videos${pageQuery(limit, cursor)}`, { auth: true });
+}
+export function getVideo(id: string): Promise<Video> {
+  return request<Video>('GET', `/videos/${seg(id)}`, { auth: true });
+}
+export function deleteVideo(id: string): Promise<void> {
+  return request<void>('DELETE', `/videos/${seg(id)}`, { auth: true });
+}
+export function getJob(id: string): Promise<Job> {
+  return request<Job>('GET', `/jobs/${seg(id)}`, { auth: true });
+}
+export function getHighlights(videoId: string): Promise<Highlights> {
+  return request<Highlights>('GET', `/videos/${seg(videoId)}/highlights`, { auth: true });
+}
+export function sendHighlightFeedback(id: string, kept: boolean): Promise<void> {
+  return request<void>('POST', `/highlights/${seg(id)}/feedback`, { auth: true, body: { kept } });
+}
+export function createClip(clip: NewClip): Promise<Clip> {
+  return request<Clip>('POST', '/clips', { auth: true, body: clip });
+}
+export function listClips(limit?: number, cursor?: string | null): Promise<Page<Clip>> {
+  return request<Page<Clip>>('GET', `/clips${pageQuery(limit, cursor)}`, { auth: true });
+}
+export function getClip(id: string): Promise<Clip> {
+  return request<Clip>('GET', `/clips/${seg(id)}`, { auth: true });
+}
+export function deleteClip(id: string): Promise<void> {
+  return request<void>('DELETE', `/clips/${seg(id)}`, { auth: true });
+}
+
+export const CLIP_MIN_S = 1;
+export const CLIP_MAX_S = 180;
 
 // Validation rules shared with the server contract.
 export const USERNAME_RE = /^[A-Za-z0-9_]{3,32}$/;

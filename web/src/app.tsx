@@ -8,6 +8,11 @@ import { Login } from './pages/Login';
 import { Me } from './pages/Me';
 import { Profile } from './pages/Profile';
 import { NotFound } from './pages/NotFound';
+import { Upload, useUpload } from './pages/Upload';
+import { Videos } from './pages/Videos';
+import { VideoPage } from './pages/VideoPage';
+import { Clips } from './pages/Clips';
+import { Icon } from './components/media';
 
 export function useSession(): SessionState {
   const [s, setS] = useState<SessionState>(getSession);
@@ -18,9 +23,21 @@ export function useSession(): SessionState {
   return s;
 }
 
+function UploadBadge() {
+  const u = useUpload();
+  if (u.phase !== 'uploading' && u.phase !== 'paused' && u.phase !== 'finishing') return null;
+  const pct = u.total > 0 ? Math.floor((u.sent / u.total) * 100) : 0;
+  return (
+    <span class={`nav-badge${u.phase === 'paused' ? ' nav-badge-paused' : ''}`} aria-label={`upload ${pct}%`}>
+      {pct}%
+    </span>
+  );
+}
+
 function Nav({ session, pathname }: { session: SessionState; pathname: string }) {
   const [busy, setBusy] = useState(false);
   const current = (p: string) => (pathname === p ? 'page' : undefined);
+  const section = (p: string) => (pathname === p ? 'page' : pathname.startsWith(`${p}/`) ? 'true' : undefined);
   const signOut = async () => {
     setBusy(true);
     try {
@@ -30,29 +47,59 @@ function Nav({ session, pathname }: { session: SessionState; pathname: string })
       navigate('/');
     }
   };
+  const signedIn = session.status === 'signed-in';
   return (
     <header class="topbar">
-      <nav class="nav container" aria-label="Main">
+      <nav class={`nav container${signedIn ? ' nav-signed-in' : ''}`} aria-label="Main">
         <Link href="/" class="wordmark" aria-label="Cosmiv home">
           <Logo />
           <span>Cosmiv</span>
         </Link>
         <ul class="nav-links">
-          <li>
+          <li class={signedIn ? 'nav-home' : undefined}>
             <Link href="/" class="nav-link" aria-current={current('/')}>
               Home
             </Link>
           </li>
-          {session.status === 'signed-in' ? (
+          {signedIn ? (
             <>
               <li>
-                <Link href="/me" class="nav-link" aria-current={current('/me')}>
-                  My profile
+                <Link href="/upload" class="nav-link nav-media" aria-current={current('/upload')}>
+                  <Icon name="upload" />
+                  <span class="nav-label">Upload</span>
+                  <UploadBadge />
                 </Link>
               </li>
               <li>
-                <button type="button" id="signout" class="nav-link nav-button" onClick={signOut} disabled={busy}>
-                  Sign out
+                <Link href="/videos" class="nav-link nav-media" aria-current={section('/videos')}>
+                  <Icon name="videos" />
+                  <span class="nav-label">Videos</span>
+                </Link>
+              </li>
+              <li>
+                <Link href="/clips" class="nav-link nav-media" aria-current={current('/clips')}>
+                  <Icon name="clips" />
+                  <span class="nav-label">Clips</span>
+                </Link>
+              </li>
+              <li>
+                <Link href="/me" class="nav-link nav-media" aria-current={current('/me')} aria-label="My profile">
+                  <svg class="icon show-phone-flex" viewBox="0 0 24 24" aria-hidden="true">
+                    <circle cx="12" cy="8" r="4" />
+                    <path d="M4 21c1-4.5 4-7 8-7s7 2.5 8 7" />
+                  </svg>
+                  <span class="nav-label">
+                    <span class="hide-phone">My profile</span>
+                    <span class="show-phone">Profile</span>
+                  </span>
+                </Link>
+              </li>
+              <li>
+                <button type="button" id="signout" class="nav-link nav-button nav-media" onClick={signOut} disabled={busy}>
+                  <svg class="icon show-phone-flex" viewBox="0 0 24 24" aria-hidden="true">
+                    <path d="M9 4H6a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h3M16 17l5-5-5-5M21 12H9" />
+                  </svg>
+                  <span class="nav-label">Sign out</span>
                 </button>
               </li>
             </>
@@ -84,6 +131,19 @@ function route(pathname: string, session: SessionState, search: string) {
   if (path === '/register') return <Register session={session} search={search} />;
   if (path === '/login') return <Login session={session} search={search} />;
   if (path === '/me') return <Me session={session} />;
+  if (path === '/upload') return <Upload session={session} />;
+  if (path === '/videos') return <Videos session={session} />;
+  if (path === '/clips') return <Clips session={session} />;
+  const v = /^\/videos\/([^/]+)$/.exec(path);
+  if (v) {
+    let vid = v[1];
+    try {
+      vid = decodeURIComponent(vid);
+    } catch {
+      /* keep raw */
+    }
+    return <VideoPage key={vid} id={vid} session={session} />;
+  }
   const m = /^\/u\/([^/]+)$/.exec(path);
   if (m) {
     let name = m[1];

@@ -72,9 +72,14 @@ export function Home({ session }: { session: SessionState }) {
             </p>
             <div class="cta-row">
               {signedIn ? (
-                <Link href="/me" class="btn btn-primary btn-lg">
-                  Go to my profile
-                </Link>
+                <>
+                  <Link href="/upload" class="btn btn-primary btn-lg">
+                    Upload gameplay
+                  </Link>
+                  <Link href="/videos" class="btn btn-ghost btn-lg">
+                    My videos
+                  </Link>
+                </>
               ) : (
                 <>
                   <Link href="/register" class="btn btn-primary btn-lg">
@@ -87,8 +92,8 @@ export function Home({ session }: { session: SessionState }) {
               )}
             </div>
             <p class="early-access">
-              <span class="pill">Early access</span> Accounts and player profiles are live. Uploads,
-              highlights and sharing are rolling out next.
+              <span class="pill">Early access</span> Uploads, automatic highlights and clip export are live.
+              Feeds and communities are rolling out next.
             </p>
           </div>
           <HeroVisual />
