@@ -50,6 +50,7 @@ static void usage(FILE *f)
 		   "  worker [--workers N]         run job workers only (scaled-out deployments)\n"
 		   "  highlights FILE              find the highlights of a video file, print JSON\n"
 		   "  eval MANIFEST [--json]       score the detector on labelled videos\n"
+		   "  eval --feedback [--json]     precision users saw, per model version\n"
 		   "  fit MANIFEST --out FILE      re-fit the detector's weights on labelled videos\n"
 		   "  migrate                      apply database migrations\n"
 		   "  admin create --username U --email E [--role user|moderator|admin]\n"
@@ -431,6 +432,52 @@ out:
 	return rc;
 }
 
+/* ==== eval --feedback ==== */
+
+/* The precision users actually saw, per model version, from their keep /
+ * dismiss / export decisions: the detector measured in production. */
+static int cmd_eval_feedback(int argc, char **argv)
+{
+	bool as_json = false;
+	for (int i = 0; i < argc; i++)
+		as_json |= strcmp(argv[i], "--json") == 0;
+	err_t e;
+	db_t *db = open_db(true, &e);
+	if (!db)
+		return fail("database", &e);
+	db_conn_t *c = db_connect(db, &e);
+	feedback_stat_t *st = NULL;
+	int n = 0, rc = 1;
+	if (!c || !videos_feedback_report(c, &st, &n, &e)) {
+		fail("eval --feedback", &e);
+		goto out;
+	}
+	if (as_json) {
+		json_t *arr = json_array();
+		for (int i = 0; i < n; i++)
+			json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:f}", "model", st[i].model, "judged",
+							     (json_int_t)st[i].judged, "kept", (json_int_t)st[i].kept,
+							     "precision", (double)st[i].kept / (double)st[i].judged));
+		char *s = jx_dump(arr);
+		puts(s);
+		free(s);
+		json_decref(arr);
+	} else {
+		printf("%-24s %8s %8s %10s\n", "model", "judged", "kept", "precision");
+		for (int i = 0; i < n; i++)
+			printf("%-24s %8lld %8lld %9.1f%%\n", st[i].model, (long long)st[i].judged, (long long)st[i].kept,
+			       100.0 * (double)st[i].kept / (double)st[i].judged);
+		if (n == 0)
+			printf("(no feedback yet: users keep, dismiss or export highlights in the web app)\n");
+	}
+	rc = 0;
+out:
+	free(st);
+	db_disconnect(c);
+	db_close(db);
+	return rc;
+}
+
 /* ==== config ==== */
 
 static int cmd_config(void)
@@ -478,6 +525,8 @@ int main(int argc, char **argv)
 		rc = media_cli_tool(argc - 1, argv + 1);
 	else if (strcmp(cmd, "highlights") == 0)
 		rc = media_cli_highlights(argc - 1, argv + 1);
+	else if (strcmp(cmd, "eval") == 0 && argc >= 3 && strcmp(argv[2], "--feedback") == 0)
+		rc = cmd_eval_feedback(argc - 2, argv + 2);
 	else if (strcmp(cmd, "eval") == 0)
 		rc = media_cli_eval(argc - 1, argv + 1);
 	else if (strcmp(cmd, "fit") == 0)

@@ -25,11 +25,18 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 run_suite() {
   local label=$1
   echo "== integration: $label =="
-  node --test --test-reporter=spec tests/integration/
+  node --test --test-reporter=spec ${IT_PATHS:-tests/integration/}
 }
 
-# ---- 1. embedded: SQLite, media on the local disk ----
-run_suite "SQLite + local storage"
+# IT_ONLY=pg runs only the scaled-out stage, IT_PATHS narrows the suites (development).
+if [ "${IT_ONLY:-}" != pg ]; then
+  # ---- 0. the media library through the CLI (no database involved) ----
+  echo "== media: probe, render, detector =="
+  node --test --test-reporter=spec tests/media/
+
+  # ---- 1. embedded: SQLite, media on the local disk ----
+  run_suite "SQLite + local storage"
+fi
 
 # ---- 2. scaled out: PostgreSQL + Redis + S3 (s3rver) ----
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -52,8 +59,10 @@ for _ in $(seq 50); do redis-cli -p "$redisport" ping >/dev/null 2>&1 && break; 
 export COSMIV_TEST_REDIS_URL="redis://127.0.0.1:$redisport/0"
 
 # the database cases of the unit tests, now on PostgreSQL too
-echo "== unit tests on PostgreSQL =="
-bash tests/run-unit.sh $(find build/cov/unit -type f -perm -u+x | sort)
+if [ -z "${IT_PATHS:-}" ]; then
+  echo "== unit tests on PostgreSQL =="
+  bash tests/run-unit.sh $(find build/cov/unit -type f -perm -u+x | sort)
+fi
 
 s3port=$(free_port)
 node tests/lib/s3rver.mjs "$s3port" "$tmp/s3" >"$tmp/s3rver.log" 2>&1 &

@@ -52,7 +52,7 @@ static void read_clip(db_stmt_t *s, clip_t *k)
 
 bool clips_get(db_conn_t *c, int64_t id, int64_t owner, clip_t *out, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c, "SELECT " CLIP_COLS CLIP_FROM " WHERE c.id = ? AND (? = 0 OR c.user_id = ?)", e);
+	db_stmt_t *s = db_prepare(c, "SELECT " CLIP_COLS CLIP_FROM " WHERE c.id = ? AND (CAST(? AS BIGINT) = 0 OR c.user_id = ?)", e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, id);

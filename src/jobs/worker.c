@@ -20,12 +20,12 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "core/config.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "jobs/jobs.h"
 
-#define LEASE_S 60
 #define POLL_MS 2000
 #define MAX_KINDS 16
 #define MAX_WORKERS 32
@@ -55,6 +55,11 @@ static pthread_t listener;
 static bool have_listener;
 static db_t *the_db;
 static jobs_progress_observer_fn observer;
+
+static int lease_s(void)
+{
+	return config_get()->job_lease_s;
+}
 
 void jobs_register(const char *kind, jobs_handler_fn fn)
 {
@@ -104,7 +109,7 @@ void jobs_progress(jobs_ctx_t *ctx, int percent, const char *message)
 		return;
 	ctx->last_beat_ns = now;
 	err_t e;
-	if (!jobs_heartbeat(ctx->conn, ctx->job->id, ctx->worker, LEASE_S, percent, message, &e) &&
+	if (!jobs_heartbeat(ctx->conn, ctx->job->id, ctx->worker, lease_s(), percent, message, &e) &&
 	    e.kind == ERR_CONFLICT)
 		ctx->lease_lost = true;
 	if (observer)
@@ -171,7 +176,7 @@ static void *worker_main(void *arg)
 		db_conn_t *c = db_thread_conn(the_db, &e);
 		job_t job;
 		bool got = false;
-		if (c && jobs_claim(c, worker, LEASE_S, &job, &got, &e) && got) {
+		if (c && jobs_claim(c, worker, lease_s(), &job, &got, &e) && got) {
 			run_one(c, worker, &job);
 			jobs_job_cleanup(&job);
 			continue;

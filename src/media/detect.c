@@ -72,6 +72,7 @@ typedef struct {
 	AVPacket *pkt;
 	AVFrame *frame;
 	double t0, duration, fps;
+	double data_end; /* the latest packet time seen */
 	/* audio */
 	media_audio_t *audio;
 	int64_t audio_pos; /* samples at 16 kHz pushed so far */
@@ -423,6 +424,9 @@ static bool detect_pass1(detect_t *d, err_t *e)
 		av_packet_unref(p);
 		if (!ok)
 			return false;
+		if (!isnan(t) && (p->stream_index == d->vidx || p->stream_index == d->aidx) &&
+		    t > d->data_end)
+			d->data_end = t;
 		if (!isnan(t) && d->duration > 0)
 			progress(d, (int)fmax(1, fmin(84, 84.0 * t / d->duration)), "decode");
 	}
@@ -448,6 +452,12 @@ static bool detect_pass1(detect_t *d, err_t *e)
 		return err_set(e, ERR_INVALID, "no_video_data", NULL, "the video stream holds no frames");
 	if (d->aidx >= 0 && d->audio_frames == 0 && d->vidx < 0)
 		return err_set(e, ERR_INVALID, "undecodable", NULL, "no audio could be decoded");
+	/* an upload cut short keeps its header: the data must reach (nearly) the announced end */
+	if (d->data_end < d->duration - fmax(2.0, 0.05 * d->duration))
+		return err_set(
+		    e, ERR_INVALID, "truncated", NULL,
+		    "the file is truncated: its audio and video stop at %.1f s of the %.1f s announced",
+		    fmax(0, d->data_end), d->duration);
 	d->res->video_packets = (int64_t)d->npk;
 	return true;
 }
@@ -554,6 +564,7 @@ static bool run(const char *path, const media_detect_opts_t *opts, media_result_
 	d->res = out;
 	d->aidx = d->vidx = -1;
 	d->percent = -1;
+	d->data_end = -1;
 	progress(d, 0, "probe");
 	if (!detect_open(d, e))
 		return false;

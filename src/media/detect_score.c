@@ -47,6 +47,7 @@ static const struct {
 #define CAND_FACTOR 0.6 /* candidates may score a little under the threshold: pixels can lift them */
 #define REFINE_PAD  2.5 /* seconds decoded on each side of a candidate peak */
 #define MAX_CORE_M  20	/* a core reaches at most 10 s to each side of its peak */
+#define MAX_REASONS 4	/* the strongest contributions; more is noise */
 
 float media_feature_scaled(int k, float raw)
 {
@@ -272,15 +273,18 @@ static char *reason_text(const media_features_t *f, const uint8_t *mask, int k, 
 	case MEDIA_F_LOUD_JUMP:
 		return xasprintf("loudness spike %+.0f dB over the last 10 s", x[k]);
 	case MEDIA_F_ONSETS:
-		return xasprintf("%.0f sharp sound onsets in 2 s (gunfire-like)", x[k]);
+		return xasprintf("%.0f sharp sound onset%s in 2 s (gunfire-like)", x[k],
+				 x[k] >= 1.5 ? "s" : "");
 	case MEDIA_F_ONSET_EXCESS:
-		return xasprintf("%.0f more sound onsets in 2 s than usual in the 10 s before", x[k]);
+		return xasprintf("%.0f more sound onset%s in 2 s than usual in the 10 s before", x[k],
+				 x[k] >= 1.5 ? "s" : "");
 	case MEDIA_F_BURST:
 		return xasprintf("punchy sound: %.0f dB between loud and quiet instants within 2 s", x[k]);
 	case MEDIA_F_LEVEL:
 		return xasprintf("loud moment: %+.0f dB over this video's typical level", x[k]);
 	case MEDIA_F_SUSTAIN:
-		return xasprintf("sustained action: %+.0f dB over this video's typical level for 6 s", x[k]);
+		return xasprintf("sustained loud action: %+.0f dB over this video's typical level for 6 s",
+				 x[k]);
 	case MEDIA_F_TONAL:
 		return xstrdup("music-like sound");
 	case MEDIA_F_MOTION: {
@@ -294,6 +298,8 @@ static char *reason_text(const media_features_t *f, const uint8_t *mask, int k, 
 		return xasprintf("burst of motion: %.1fx the usual video bits per frame", ratio);
 	}
 	case MEDIA_F_CUTS: {
+		if (!pix && x[k] < 1.5)
+			return xstrdup("a picture discontinuity (a cut or a flash, read from the bitstream)");
 		if (!pix)
 			return xasprintf(
 			    "%.0f picture discontinuities in 4 s (cuts or flashes, read from the "
@@ -325,7 +331,10 @@ static void reasons_for(const media_features_t *f, const media_model_t *m, const
 		for (size_t i = lo; i <= hi && i < f->n; i++) {
 			float x[MEDIA_NFEAT];
 			effective(f, mask, i, x);
-			double v = m->w[k] * media_feature_scaled(k, x[k]);
+			/* a reason is evidence present, not a signal absent: "-16 dB" never explains a
+			 * highlight */
+			float xs = media_feature_scaled(k, x[k]);
+			double v = m->w[k] > 0 && xs > 0 ? m->w[k] * xs : 0;
 			if (v > c[k].contrib) {
 				c[k].contrib = v;
 				c[k].at = i;
@@ -333,7 +342,7 @@ static void reasons_for(const media_features_t *f, const media_model_t *m, const
 		}
 	}
 	qsort(c, MEDIA_NFEAT, sizeof(c[0]), cmp_contrib);
-	for (int j = 0; j < MEDIA_NFEAT; j++) {
+	for (int j = 0; j < MEDIA_NFEAT && h->n_reasons < MAX_REASONS; j++) {
 		if (c[j].contrib <= 0 || (j > 0 && c[j].contrib < 0.3))
 			break;
 		char *r = reason_text(f, mask, c[j].k, c[j].at);

@@ -52,6 +52,10 @@ bool media_sandbox_enter(const media_sandbox_limits_t *lim, err_t *e)
 	    !limit(RLIMIT_CORE, 0) || !limit(RLIMIT_NPROC, 4096))
 		return err_set(e, ERR_INTERNAL, "sandbox", NULL, "cannot set resource limits: %s",
 			       strerror(errno));
+	/* If the worker dies (kill -9), its media child must not live on: the job
+	 * will run again elsewhere. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() == 1)
+		return err_set(e, ERR_INTERNAL, "sandbox", NULL, "the worker went away");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return err_set(e, ERR_INTERNAL, "sandbox", NULL, "cannot set no_new_privs");
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -153,8 +157,11 @@ bool media_sandbox_run(const char *const args[], int timeout_s, media_line_fn on
 		}
 		struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
 		int wait_ms = (int)((deadline - now) / 1000000ull);
-		if (poll(p, 2, wait_ms > 1000 ? 1000 : wait_ms) < 0 && errno != EINTR)
+		int ready = poll(p, 2, wait_ms > 1000 ? 1000 : wait_ms);
+		if (ready < 0 && errno != EINTR)
 			break;
+		if (ready == 0 && on_line)
+			on_line(ctx, NULL); /* quiet second: heartbeat */
 		if (p[0].revents) {
 			ssize_t r = read(out[0], chunk, sizeof(chunk));
 			if (r <= 0) {

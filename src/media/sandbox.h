@@ -41,7 +41,8 @@ typedef struct {
 	char stderr_tail[1024];
 } media_run_result_t;
 
-/* Runs `<this binary> args...` and waits (up to timeout_s). on_line gets each stdout line.
+/* Runs `<this binary> args...` and waits (up to timeout_s). on_line gets each stdout line,
+ * and NULL about once a second as a heartbeat (the job's lease is extended with it).
  * false (ERR_INTERNAL) only when the child could not be started. */
 bool media_sandbox_run(const char *const args[], int timeout_s, media_line_fn on_line, void *ctx,
 		       media_run_result_t *res, err_t *e);

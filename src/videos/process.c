@@ -186,11 +186,17 @@ static bool reuse_twin(db_conn_t *c, const video_t *v, const char *tmpdir, bool 
 typedef struct {
 	jobs_ctx_t *job;
 	json_t *result;
+	int percent;
+	char stage[64];
 } run_ctx_t;
 
 static void on_line(void *p, const char *line)
 {
 	run_ctx_t *rc = p;
+	if (!line) { /* the child is busy and quiet: keep the lease */
+		jobs_progress(rc->job, rc->percent, rc->stage);
+		return;
+	}
 	json_t *j = json_loads(line, 0, NULL);
 	if (!json_is_object(j)) {
 		json_decref(j);
@@ -202,7 +208,9 @@ static void on_line(void *p, const char *line)
 		rc->result = json_incref(res);
 	} else if (json_is_integer(json_object_get(j, "progress"))) {
 		const char *stage = json_string_value(json_object_get(j, "stage"));
-		jobs_progress(rc->job, (int)json_integer_value(json_object_get(j, "progress")), stage ? stage : "");
+		rc->percent = (int)json_integer_value(json_object_get(j, "progress"));
+		str_copy(rc->stage, sizeof(rc->stage), stage ? stage : "");
+		jobs_progress(rc->job, rc->percent, rc->stage);
 	}
 	json_decref(j);
 }
@@ -314,7 +322,8 @@ bool videos_run_media(jobs_ctx_t *ctx, const char *const args[], json_t **result
 
 char *videos_work_dir(int64_t job_id, err_t *e)
 {
-	char *dir = xasprintf("%s/job-%lld", work_root, (long long)job_id);
+	/* the pid keeps a dead worker's leftovers apart from the retry's files */
+	char *dir = xasprintf("%s/job-%lld-%d", work_root, (long long)job_id, (int)getpid());
 	rm_rf(dir);
 	if (mkdir(dir, 0700) != 0) {
 		err_set(e, ERR_UNAVAILABLE, "workdir", NULL, "cannot create %s: %s", dir, strerror(errno));

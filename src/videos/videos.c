@@ -60,7 +60,7 @@ static bool not_found(err_t *e)
 
 bool videos_get(db_conn_t *c, int64_t id, int64_t owner, video_t *out, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c, "SELECT " VIDEO_COLS VIDEO_FROM " WHERE v.id = ? AND (? = 0 OR v.user_id = ?)",
+	db_stmt_t *s = db_prepare(c, "SELECT " VIDEO_COLS VIDEO_FROM " WHERE v.id = ? AND (CAST(? AS BIGINT) = 0 OR v.user_id = ?)",
 				  e);
 	if (!s)
 		return false;
@@ -271,6 +271,37 @@ bool videos_highlight_get(db_conn_t *c, int64_t id, highlight_t *out, int64_t *o
 	if (rc == DB_DONE)
 		return err_set(e, ERR_NOT_FOUND, "highlight_not_found", NULL, "no such highlight");
 	return rc == DB_ROW;
+}
+
+bool videos_feedback_report(db_conn_t *c, feedback_stat_t **out, int *count, err_t *e)
+{
+	*out = NULL;
+	*count = 0;
+	db_stmt_t *s = db_prepare(c,
+				  "SELECT model, count(*), sum(kept) FROM highlight_feedback GROUP BY model ORDER BY model",
+				  e);
+	if (!s)
+		return false;
+	int cap = 4, n = 0, rc;
+	feedback_stat_t *items = xcalloc((size_t)cap, sizeof(*items));
+	while ((rc = db_step(s, e)) == DB_ROW) {
+		if (n == cap) {
+			cap *= 2;
+			items = xrealloc(items, (size_t)cap * sizeof(*items));
+		}
+		col(s, 0, items[n].model, sizeof(items[n].model));
+		items[n].judged = db_col_i64(s, 1);
+		items[n].kept = db_col_i64(s, 2);
+		n++;
+	}
+	db_finish(s);
+	if (rc == DB_ERROR) {
+		free(items);
+		return false;
+	}
+	*out = items;
+	*count = n;
+	return true;
 }
 
 bool videos_feedback(db_conn_t *c, int64_t highlight_id, int64_t user_id, bool kept, err_t *e)

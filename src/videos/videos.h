@@ -65,6 +65,14 @@ void videos_highlights_free(highlight_t *h, int count);
 bool videos_highlight_get(db_conn_t *c, int64_t id, highlight_t *out, int64_t *owner, err_t *e);
 bool videos_feedback(db_conn_t *c, int64_t highlight_id, int64_t user_id, bool kept, err_t *e);
 
+/* Precision users saw, per model version: highlights judged and kept
+ * (feedback, or exported to a clip). Heap array, caller frees. */
+typedef struct {
+	char model[64];
+	int64_t judged, kept;
+} feedback_stat_t;
+bool videos_feedback_report(db_conn_t *c, feedback_stat_t **out, int *count, err_t *e);
+
 /* ==== The video.process job (process.c) ==== */
 
 /* Registers the job handler; st and data_dir must outlive the workers. */

@@ -9,7 +9,12 @@ export function makeGameplay(dir, name, { seconds = 12, size = '640x360', fps = 
   const out = join(dir, `${name}.${ext}`);
   const args = ['-v', 'error', '-y'];
   if (video) args.push('-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}:duration=${seconds},drawbox=c=white:t=fill:enable='between(t,${burstAt},${burstAt + 0.2})'`);
-  if (audio) args.push('-f', 'lavfi', '-i', `anoisesrc=d=${seconds}:c=pink:a=0.02,volume=enable='between(t,${burstAt},${burstAt + 1.5})':volume=40`);
+  // a steady tone as game ambience, and a broadband burst (gunfire-like) at burstAt
+  if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `anoisesrc=color=white:sample_rate=48000:amplitude=1:seed=7:duration=${seconds}`,
+    '-filter_complex', `[${video ? 1 : 0}:a]volume=0.3[s];[${video ? 2 : 1}:a]volume='if(between(t,${burstAt},${burstAt + 1.5}),1,0)':eval=frame[n];[s][n]amix=inputs=2:duration=first:normalize=0[a]`,
+    '-map', video ? '0:v' : '[a]');
+  if (audio && video) args.push('-map', '[a]');
   if (video) args.push('-c:v', vcodec, '-pix_fmt', 'yuv420p', '-g', String(fps * 2));
   if (vcodec === 'libx264') args.push('-preset', 'ultrafast');
   if (vcodec === 'libvpx-vp9') args.push('-deadline', 'realtime', '-cpu-used', '8', '-b:v', '500k');

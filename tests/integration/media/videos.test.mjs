@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from '../../lib/harness.mjs';
+import { startServer, runCli } from '../../lib/harness.mjs';
 import { makeGameplay, ffprobe, tusUpload, waitFor, writeFile } from '../../lib/media.mjs';
 
 let srv, alice, bob, dir, game;
@@ -219,4 +219,14 @@ test('deleting a video removes it and its files; admins see dead jobs and can re
   assert.equal((await srv.api('GET', `/api/v2/videos/${r.id}`, undefined, { token: alice.access_token })).status, 404);
   assert.equal((await srv.fetch(r.playback_url)).status, 404);
   assert.equal((await srv.api('GET', '/api/v2/admin/jobs/dead', undefined, { token: alice.access_token })).status, 403);
+});
+
+test('cosmiv eval --feedback reports the precision users saw per model', async () => {
+  const r = await runCli(['eval', '--feedback', '--json', '--data-dir', srv.dataDir], { env: srv.env });
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  assert.ok(rows.length >= 1);
+  const judged = rows.reduce((a, x) => a + x.judged, 0);
+  assert.ok(judged >= 1);
+  for (const x of rows) assert.ok(x.precision >= 0 && x.precision <= 1 && x.model);
 });

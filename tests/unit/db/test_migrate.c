@@ -235,6 +235,9 @@ static void test_migrate_concurrent_runs_on_fresh_database(void **state)
 	for (int round = 0; round < ROUNDS; round++) {
 		err_t e;
 		if (!db_exec(f->c,
+			     "DROP TABLE IF EXISTS clips; DROP TABLE IF EXISTS highlight_feedback;"
+			     "DROP TABLE IF EXISTS highlights; DROP TABLE IF EXISTS videos;"
+			     "DROP TABLE IF EXISTS uploads; DROP TABLE IF EXISTS jobs;"
 			     "DROP TABLE IF EXISTS refresh_tokens; DROP TABLE IF EXISTS sessions;"
 			     "DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS schema_migrations",
 			     &e))
