@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startServer, runCli } from '../../lib/harness.mjs';
 import { makeGameplay, ffprobe, tusUpload, waitFor, writeFile } from '../../lib/media.mjs';
 
@@ -30,6 +31,29 @@ async function newVideo(user, file, title = 'match') {
 }
 
 const done = (v) => v.status !== 'processing';
+
+/** A copy of an MP4 whose mvhd/mdhd/tkhd durations claim 10 hours. */
+function tenHourHeader(src) {
+  const d = Buffer.from(readFileSync(src));
+  const mv = d.indexOf('mvhd');
+  const movieScale = d.readUInt32BE(mv + 16);
+  for (let i = d.indexOf('mvhd'); i >= 0; i = d.indexOf('mvhd', i + 4)) d.writeUInt32BE(movieScale * 36000, i + 20);
+  for (let i = d.indexOf('mdhd'); i >= 0; i = d.indexOf('mdhd', i + 4)) d.writeUInt32BE(d.readUInt32BE(i + 16) * 36000, i + 20);
+  for (let i = d.indexOf('tkhd'); i >= 0; i = d.indexOf('tkhd', i + 4)) d.writeUInt32BE(movieScale * 36000, i + 24);
+  return writeFile(dir, 'tenhours.mp4', d);
+}
+
+/** A Matroska copy whose PixelWidth/PixelHeight elements claim 65535x65535. */
+function hugeHeader(src) {
+  const mkv = join(dir, 'huge.mkv');
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', src, '-c', 'copy', '-t', '3', mkv]);
+  const d = Buffer.from(readFileSync(mkv));
+  for (const id of [[0xb0, 0x82], [0xba, 0x82]]) {
+    const i = d.indexOf(Buffer.from(id));
+    d.writeUInt16BE(0xffff, i + 2);
+  }
+  return writeFile(dir, 'huge.mkv', d);
+}
 
 let ready; // the processed video, shared by the tests below
 
@@ -131,6 +155,7 @@ test('broken and hostile files fail with a clear reason and nothing else is affe
     hls: [writeFile(dir, 'playlist.mp4', '#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n'), /not a video|format|playlist|not allowed|invalid/i],
     concat: [writeFile(dir, 'concat.mp4', "ffconcat version 1.0\nfile '/etc/passwd'\n"), /not a video|format|not allowed|invalid/i],
     audio_only: [makeGameplay(dir, 'audio', { seconds: 3, video: false, ext: 'm4a' }), /audio/i],
+    ten_hours: [tenHourHeader(game), /10:00:00 long; the limit is 1:00:00/],
   };
   const ids = {};
   for (const [name, [file]] of Object.entries(cases)) ids[name] = (await newVideo(alice, file, name)).id;
@@ -145,6 +170,20 @@ test('broken and hostile files fail with a clear reason and nothing else is affe
   // the good video is untouched and the server is healthy
   assert.equal((await srv.api('GET', `/api/v2/videos/${ready.id}`, undefined, { token: alice.access_token })).body.status, 'ready');
   assert.equal((await srv.api('GET', '/healthz')).status, 200);
+});
+
+test('a header claiming 65535x65535 is not believed: the real frames decide', async () => {
+  const v = await newVideo(alice, hugeHeader(game));
+  const r = await waitFor(srv, `/api/v2/videos/${v.id}`, alice.access_token, done);
+  assert.equal(r.status, 'ready', r.error);
+  assert.equal(r.width, 640);
+  assert.equal(r.height, 360);
+});
+
+test('a video without sound is processed; highlights then come from the picture alone', async () => {
+  const v = await newVideo(alice, makeGameplay(dir, 'silent', { seconds: 6, audio: false }));
+  const r = await waitFor(srv, `/api/v2/videos/${v.id}`, alice.access_token, done);
+  assert.equal(r.status, 'ready', r.error);
 });
 
 test('creating a video needs a complete upload of your own and valid fields', async () => {
