@@ -4,6 +4,7 @@
 #include "clips/clips.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,38 +68,22 @@ bool clips_get(db_conn_t *c, int64_t id, int64_t owner, clip_t *out, err_t *e)
 	return rc == DB_ROW;
 }
 
+static void read_clip_row(db_stmt_t *s, void *elem)
+{
+	read_clip(s, elem);
+}
+
 bool clips_list(db_conn_t *c, int64_t owner, int64_t before, int limit, clip_t **out, int *count, int64_t *next,
 		err_t *e)
 {
-	*out = NULL;
-	*count = 0;
-	*next = 0;
-	if (limit < 1)
-		return err_set(e, ERR_INVALID, "invalid_limit", "limit", "limit must be at least 1");
 	db_stmt_t *s = db_prepare(c,
 				  "SELECT " CLIP_COLS CLIP_FROM " WHERE c.user_id = ? AND c.id < ? ORDER BY c.id DESC LIMIT ?",
 				  e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, owner);
-	db_bind_i64(s, 2, before > 0 ? before : INT64_MAX);
-	db_bind_i64(s, 3, limit + 1);
-	clip_t *items = xcalloc((size_t)limit + 1, sizeof(*items));
-	int n = 0, rc;
-	while ((rc = db_step(s, e)) == DB_ROW)
-		read_clip(s, &items[n++]);
-	db_finish(s);
-	if (rc == DB_ERROR) {
-		free(items);
-		return false;
-	}
-	if (n > limit) {
-		n = limit;
-		*next = items[n - 1].id;
-	}
-	*out = items;
-	*count = n;
-	return true;
+	return db_page(s, 2, before, limit, sizeof(clip_t), offsetof(clip_t, id), read_clip_row, NULL,
+		       (void **)out, count, next, e);
 }
 
 static bool valid_spec(const clip_spec_t *sp, const video_t *v, err_t *e)

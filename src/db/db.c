@@ -5,6 +5,7 @@
 #include "db/db.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,43 @@ void db_rollback(db_conn_t *c)
 	err_t e;
 	if (!db_exec(c, "ROLLBACK", &e))
 		log_warn("rollback failed", "detail", e.detail, NULL);
+}
+
+bool db_page(db_stmt_t *s, int first, int64_t before, int limit, size_t elem_size, size_t id_offset,
+	     void (*read_row)(db_stmt_t *s, void *elem), void (*cleanup)(void *elem), void **items, int *count,
+	     int64_t *next, err_t *e)
+{
+	*items = NULL;
+	*count = 0;
+	*next = 0;
+	if (limit < 1) {
+		db_finish(s);
+		return err_set(e, ERR_INVALID, "invalid_limit", "limit", "limit must be at least 1");
+	}
+	db_bind_i64(s, first, before > 0 ? before : INT64_MAX);
+	db_bind_i64(s, first + 1, limit + 1);
+	char *arr = xcalloc((size_t)limit + 1, elem_size);
+	int n = 0, rc;
+	while (n <= limit && (rc = db_step(s, e)) == DB_ROW)
+		read_row(s, arr + (size_t)n++ * elem_size);
+	if (n > limit)
+		rc = DB_DONE;
+	db_finish(s);
+	if (rc == DB_ERROR) {
+		for (int i = 0; cleanup && i < n; i++)
+			cleanup(arr + (size_t)i * elem_size);
+		free(arr);
+		return false;
+	}
+	if (n > limit) {
+		if (cleanup)
+			cleanup(arr + (size_t)limit * elem_size);
+		n = limit;
+		memcpy(next, arr + (size_t)(n - 1) * elem_size + id_offset, sizeof(*next));
+	}
+	*items = arr;
+	*count = n;
+	return true;
 }
 
 bool db_query_i64(db_conn_t *c, const char *sql, int64_t *out, err_t *e, int nparams, ...)

@@ -86,6 +86,20 @@ void db_rollback(db_conn_t *c);
 /* SELECT returning one integer: true with *out set, or false + ERR_NOT_FOUND when no row. */
 bool db_query_i64(db_conn_t *c, const char *sql, int64_t *out, err_t *e, int nparams, ...);
 
+/*
+ * Keyset pagination, the one way lists are read (never OFFSET). The
+ * statement orders by id descending and ends with `id < ? … LIMIT ?`: its
+ * parameters `first` and `first + 1` are bound here from before (0: from the
+ * top) and limit + 1 (one more row tells whether a next page exists). Each
+ * row becomes one element of elem_size bytes via read_row; id_offset is
+ * offsetof(element, id). cleanup (may be NULL) releases an element's heap
+ * parts. Finishes the statement. *items is a heap array the caller frees;
+ * *next is the cursor of the next page, 0 when this is the last.
+ */
+bool db_page(db_stmt_t *s, int first, int64_t before, int limit, size_t elem_size, size_t id_offset,
+	     void (*read_row)(db_stmt_t *s, void *elem), void (*cleanup)(void *elem), void **items, int *count,
+	     int64_t *next, err_t *e);
+
 /* ==== Migrations (migrate.c) ==== */
 
 typedef struct {

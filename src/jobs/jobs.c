@@ -3,6 +3,7 @@
  */
 #include "jobs/jobs.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,41 +281,27 @@ bool jobs_fail(db_conn_t *c, int64_t id, const char *worker, const char *error, 
 	return owned_update(s, e);
 }
 
+static void read_job_row(db_stmt_t *s, void *elem)
+{
+	read_job(s, elem);
+}
+
+static void job_elem_cleanup(void *elem)
+{
+	jobs_job_cleanup(elem);
+}
+
 bool jobs_list_dead(db_conn_t *c, int64_t before, int limit, job_t **out, int *count, int64_t *next,
 		    err_t *e)
 {
-	*out = NULL;
-	*count = 0;
-	*next = 0;
-	if (limit < 1)
-		return err_set(e, ERR_INVALID, "invalid_limit", "limit", "limit must be at least 1");
 	db_stmt_t *s = db_prepare(c,
 				  "SELECT " JOB_COLS " FROM jobs WHERE state = 'discarded' AND id < ?"
 				  " ORDER BY id DESC LIMIT ?",
 				  e);
 	if (!s)
 		return false;
-	db_bind_i64(s, 1, before > 0 ? before : INT64_MAX);
-	db_bind_i64(s, 2, limit + 1);
-	job_t *items = xcalloc((size_t)limit + 1, sizeof(*items));
-	int n = 0, rc;
-	while ((rc = db_step(s, e)) == DB_ROW)
-		read_job(s, &items[n++]);
-	db_finish(s);
-	if (rc == DB_ERROR) {
-		for (int i = 0; i < n; i++)
-			jobs_job_cleanup(&items[i]);
-		free(items);
-		return false;
-	}
-	if (n > limit) {
-		jobs_job_cleanup(&items[limit]);
-		n = limit;
-		*next = items[n - 1].id;
-	}
-	*out = items;
-	*count = n;
-	return true;
+	return db_page(s, 1, before, limit, sizeof(job_t), offsetof(job_t, id), read_job_row, job_elem_cleanup,
+		       (void **)out, count, next, e);
 }
 
 bool jobs_retry(db_conn_t *c, int64_t id, err_t *e)

@@ -280,7 +280,8 @@ static json_t *scores_json(const media_scores_t *s)
 int media_cli_eval(int argc, char **argv)
 {
 	static const char usage[] =
-	    "eval MANIFEST.json [--json] [--model model.json] [--iou 0.5] [--no-refine]";
+	    "eval MANIFEST.json [--json] [--model model.json] [--iou 0.5] [--no-refine] "
+	    "[--refine-budget SHARE] [--decode-all]";
 	cli_opts_t o;
 	int rc = parse_args(argc, argv, usage, &o);
 	if (rc)

@@ -250,7 +250,7 @@ static void detect_close(detect_t *d)
 
 static bool audio_setup(detect_t *d, const AVFrame *fr, err_t *e)
 {
-	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO, in;
+	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO, in = {0}; /* av_channel_layout_copy reads dst */
 	if (av_channel_layout_copy(&in, &fr->ch_layout) < 0 || in.order == AV_CHANNEL_ORDER_UNSPEC) {
 		av_channel_layout_uninit(&in);
 		av_channel_layout_default(&in, fr->ch_layout.nb_channels);
@@ -534,6 +534,19 @@ static int64_t refine_window(detect_t *d, double a, double b, int64_t budget)
 	return d->res->frames_decoded - start;
 }
 
+/* Frames a refine of [a, b] will decode at most: from the keyframe before a to b (from the packet list). */
+static int64_t refine_cost(const detect_t *d, double a, double b)
+{
+	double key_t = 0;
+	for (size_t i = 0; i < d->npk; i++)
+		if (d->pk[i].key && d->pk[i].t <= a + 1e-3 && d->pk[i].t > key_t)
+			key_t = d->pk[i].t;
+	int64_t n = 0;
+	for (size_t i = 0; i < d->npk; i++)
+		n += d->pk[i].t >= key_t - 1e-3 && d->pk[i].t <= b + 0.5;
+	return n;
+}
+
 static void detect_refine(detect_t *d, const media_model_t *m)
 {
 	double budget_share =
@@ -546,6 +559,8 @@ static void detect_refine(detect_t *d, const media_model_t *m)
 	size_t nkf_before = d->nkf;
 	for (size_t i = 0; i < n && budget > 0; i++) {
 		double a = fmax(0, peaks[i] - REFINE_PAD_S), b = fmin(d->duration, peaks[i] + REFINE_PAD_S);
+		if (refine_cost(d, a, b) > budget)
+			continue; /* a long GOP in front of it: a cheaper candidate may still fit */
 		budget -= refine_window(d, a, b, budget);
 		progress(d, 85 + (int)(10.0 * (i + 1) / n), "refine");
 	}

@@ -160,7 +160,7 @@ static void end_block(media_audio_t *a)
 	const float norm = 1.0f / ((FFT_N / 4.0f) * (FFT_N / 4.0f));
 	double rise = 0, sum_ln = 0, sum_p = 0;
 	int bins = 0, tbins = 0;
-	for (int k = 2; k <= FFT_N / 2; k++) {
+	for (int k = 2; k < FFT_N / 2; k++) { /* the Nyquist bin's imaginary part is not written by av_tx */
 		float p = (a->tout[k].re * a->tout[k].re + a->tout[k].im * a->tout[k].im) * norm;
 		float db = 10.0f * log10f(p + POW_FLOOR);
 		if (a->have_prev && db > a->prev_db[k])

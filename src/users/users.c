@@ -3,6 +3,7 @@
  */
 #include "users/users.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,33 +277,16 @@ bool users_delete(db_conn_t *c, int64_t id, err_t *e)
 	return exec_update(s, e);
 }
 
+static void read_user_row(db_stmt_t *s, void *elem)
+{
+	read_user(s, elem);
+}
+
 bool users_list(db_conn_t *c, int64_t before, int limit, user_t **out, int *count, int64_t *next, err_t *e)
 {
-	*out = NULL;
-	*count = 0;
-	*next = 0;
-	if (limit < 1)
-		return err_set(e, ERR_INVALID, "invalid_limit", "limit", "limit must be at least 1");
-	db_stmt_t *s =
-	    db_prepare(c, "SELECT " USER_COLS " FROM users WHERE id < ? ORDER BY id DESC LIMIT ?", e);
+	db_stmt_t *s = db_prepare(c, "SELECT " USER_COLS " FROM users WHERE id < ? ORDER BY id DESC LIMIT ?", e);
 	if (!s)
 		return false;
-	db_bind_i64(s, 1, before > 0 ? before : INT64_MAX);
-	db_bind_i64(s, 2, limit + 1); /* one more tells whether a next page exists */
-	user_t *items = xcalloc((size_t)limit + 1, sizeof(*items));
-	int n = 0, rc;
-	while ((rc = db_step(s, e)) == DB_ROW)
-		read_user(s, &items[n++]);
-	db_finish(s);
-	if (rc == DB_ERROR) {
-		free(items);
-		return false;
-	}
-	if (n > limit) {
-		n = limit;
-		*next = items[n - 1].id;
-	}
-	*out = items;
-	*count = n;
-	return true;
+	return db_page(s, 1, before, limit, sizeof(user_t), offsetof(user_t, id), read_user_row, NULL,
+		       (void **)out, count, next, e);
 }

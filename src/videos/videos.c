@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,14 +77,14 @@ bool videos_get(db_conn_t *c, int64_t id, int64_t owner, video_t *out, err_t *e)
 	return rc == DB_ROW;
 }
 
+static void read_video_row(db_stmt_t *s, void *elem)
+{
+	read_video(s, elem);
+}
+
 bool videos_list(db_conn_t *c, int64_t owner, int64_t before, int limit, video_t **out, int *count,
 		 int64_t *next, err_t *e)
 {
-	*out = NULL;
-	*count = 0;
-	*next = 0;
-	if (limit < 1)
-		return err_set(e, ERR_INVALID, "invalid_limit", "limit", "limit must be at least 1");
 	db_stmt_t *s = db_prepare(c,
 				  "SELECT " VIDEO_COLS VIDEO_FROM " WHERE v.user_id = ? AND v.id < ?"
 				  " ORDER BY v.id DESC LIMIT ?",
@@ -91,24 +92,8 @@ bool videos_list(db_conn_t *c, int64_t owner, int64_t before, int limit, video_t
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, owner);
-	db_bind_i64(s, 2, before > 0 ? before : INT64_MAX);
-	db_bind_i64(s, 3, limit + 1);
-	video_t *items = xcalloc((size_t)limit + 1, sizeof(*items));
-	int n = 0, rc;
-	while ((rc = db_step(s, e)) == DB_ROW)
-		read_video(s, &items[n++]);
-	db_finish(s);
-	if (rc == DB_ERROR) {
-		free(items);
-		return false;
-	}
-	if (n > limit) {
-		n = limit;
-		*next = items[n - 1].id;
-	}
-	*out = items;
-	*count = n;
-	return true;
+	return db_page(s, 2, before, limit, sizeof(video_t), offsetof(video_t, id), read_video_row, NULL,
+		       (void **)out, count, next, e);
 }
 
 bool videos_create_from_upload(db_conn_t *c, store_t *st, int64_t user_id, const char *upload_id,
