@@ -73,6 +73,18 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* "dir/manifest.json" of a path: enough to tell training sets apart. */
+static const char *parent_and_base(const char *p)
+{
+	const char *b = base_name(p);
+	if (b == p || b - p < 2)
+		return b;
+	const char *s = b - 2;
+	while (s > p && *s != '/')
+		s--;
+	return *s == '/' ? s + 1 : s;
+}
+
 typedef struct {
 	const char *model_path;
 	double refine_budget;
@@ -435,7 +447,7 @@ int media_cli_fit(int argc, char **argv)
 			snprintf(fitted.version, sizeof(fitted.version), "fit-%s-%.40s", day,
 				 base_name(o.input));
 		snprintf(fitted.trained_on, sizeof(fitted.trained_on), "%.100s (%zu videos)",
-			 base_name(o.input), man.n);
+			 parent_and_base(o.input), man.n);
 		if (!media_model_save(&fitted, o.out, &e)) {
 			fprintf(stderr, "cosmiv: %s\n", e.detail);
 			ret = 1;

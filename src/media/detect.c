@@ -490,7 +490,7 @@ static void detect_features(detect_t *d)
 
 /* ==== Refine ==== */
 
-/* Decodes [a, b] and analyses its pixels; returns the frames decoded (lead-in included). */
+/* Decodes [a, b] and analyses its pixels; returns the packets decoded (lead-in included). */
 static int64_t refine_window(detect_t *d, double a, double b, int64_t budget)
 {
 	AVStream *vs = d->fmt->streams[d->vidx];
@@ -505,7 +505,7 @@ static int64_t refine_window(detect_t *d, double a, double b, int64_t budget)
 	d->pix_a = a;
 	d->pix_b = b;
 	d->pix_first = NAN;
-	int64_t start = d->res->frames_decoded;
+	int64_t sent = 0; /* packets, not frames: frame threads make the frame count timing-dependent */
 	bool done = false;
 	while (!done && av_read_frame(d->fmt, d->pkt) >= 0) {
 		AVPacket *p = d->pkt;
@@ -515,9 +515,11 @@ static int64_t refine_window(detect_t *d, double a, double b, int64_t budget)
 				d->vdec->skip_frame = AVDISCARD_DEFAULT;
 			if (!isnan(t) && t > b + 0.5)
 				done = true; /* past the window, B-frame reordering included */
-			else
+			else {
 				decode(d, d->vdec, p, true, NULL);
-			if (d->res->frames_decoded - start >= budget)
+				sent++;
+			}
+			if (sent >= budget)
 				done = true;
 		}
 		av_packet_unref(p);
@@ -531,7 +533,7 @@ static int64_t refine_window(detect_t *d, double a, double b, int64_t budget)
 	if (!isnan(d->pix_first))
 		media_pixels_commit(&d->pix, &d->feat, d->pix_first,
 				    d->pix_last + 1.0 / (d->fps > 0 ? d->fps : 30));
-	return d->res->frames_decoded - start;
+	return sent;
 }
 
 /* Frames a refine of [a, b] will decode at most: from the keyframe before a to b (from the packet list). */

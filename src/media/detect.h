@@ -74,13 +74,13 @@ typedef struct {
 	double bias;
 	double w[MEDIA_NFEAT]; /* weights of the scaled features */
 	double threshold;      /* a peak must score at least this (0..1) to be a highlight */
-	double region_frac;    /* a highlight's core: neighbours scoring >= region_frac * peak */
+	double region_drop;    /* a highlight's core: neighbours whose logit is within this of the peak's */
 	double pre_roll_s;     /* added before the core */
 	double post_roll_s;    /* added after the core */
 	double min_len_s;      /* windows are grown to at least this */
 	double max_len_s;      /* ... and cut (around the peak) to at most this */
 	double merge_gap_s;    /* windows closer than this are merged (if the result fits max_len_s) */
-	int max_highlights;    /* keep the best N */
+	int max_highlights;    /* keep the best N per 5 minutes of video */
 	double train_f1;       /* provenance, written by `cosmiv fit`: F1 at IoU 0.5 on ... */
 	char trained_on[128];  /* ... this set */
 } media_model_t;

@@ -94,7 +94,7 @@ bool media_model_parse(const char *text, media_model_t *m, err_t *e)
 	}
 	if (!num_field(o, "bias", -100, 100, &m->bias, e) ||
 	    !num_field(o, "threshold", 0, 1, &m->threshold, e) ||
-	    !num_field(o, "region_frac", 0, 1, &m->region_frac, e) ||
+	    !num_field(o, "region_drop", 0, 20, &m->region_drop, e) ||
 	    !num_field(o, "pre_roll_s", 0, 30, &m->pre_roll_s, e) ||
 	    !num_field(o, "post_roll_s", 0, 30, &m->post_roll_s, e) ||
 	    !num_field(o, "min_len_s", 0, 600, &m->min_len_s, e) ||
@@ -161,7 +161,7 @@ char *media_model_to_json(const media_model_t *m)
 	json_t *o =
 	    json_pack("{s:s, s:f, s:o, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:i}", "version", m->version,
 		      "bias", round(m->bias * 1e4) / 1e4, "weights", w, "threshold", m->threshold,
-		      "region_frac", m->region_frac, "pre_roll_s", m->pre_roll_s, "post_roll_s",
+		      "region_drop", m->region_drop, "pre_roll_s", m->pre_roll_s, "post_roll_s",
 		      m->post_roll_s, "min_len_s", m->min_len_s, "max_len_s", m->max_len_s, "merge_gap_s",
 		      m->merge_gap_s, "max_highlights", m->max_highlights);
 	if (m->trained_on[0])

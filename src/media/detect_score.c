@@ -4,10 +4,10 @@
  * What: a logistic model scores every moment: score = sigmoid(bias + Σ w·x)
  * where x are the features of detect.h scaled to comparable ranges (below).
  * Local maxima above the model's threshold become highlights: the "core" is
- * the run of neighbouring moments that keep at least region_frac of the peak
- * score, padded with a pre-roll (the build-up: a fight starts before the
+ * the run of neighbouring moments whose logit is within region_drop of the
+ * peak's, padded with a pre-roll (the build-up: a fight starts before the
  * shooting) and a post-roll, then kept within 5–20 s. Near windows are
- * merged; the best max_highlights are kept, best first.
+ * merged; the best max_highlights per 5 minutes are kept, best first.
  *
  * Two passes: the first uses only the cheap signals (audio, packet sizes,
  * keyframes). Its peaks are the candidates whose frames the refine stage
@@ -81,7 +81,9 @@ static void effective(const media_features_t *f, const uint8_t *mask, size_t i, 
 	out[MEDIA_F_FLASH] = (float)flashes;
 }
 
-static void score_all(const media_features_t *f, const media_model_t *m, const uint8_t *mask, float *s)
+/* Logit of every moment (3-tap smoothed) and its score, sigmoid(z). */
+static void score_all(const media_features_t *f, const media_model_t *m, const uint8_t *mask, float *zs,
+		      float *s)
 {
 	float *raw = xmalloc(f->n * sizeof(float));
 	for (size_t i = 0; i < f->n; i++) {
@@ -90,13 +92,21 @@ static void score_all(const media_features_t *f, const media_model_t *m, const u
 		double z = m->bias;
 		for (int k = 0; k < MEDIA_NFEAT; k++)
 			z += m->w[k] * media_feature_scaled(k, x[k]);
-		raw[i] = (float)(1.0 / (1.0 + exp(-z)));
+		raw[i] = (float)z;
 	}
 	for (size_t i = 0; i < f->n; i++) {
 		float l = raw[i > 0 ? i - 1 : i], r = raw[i + 1 < f->n ? i + 1 : i];
-		s[i] = 0.25f * l + 0.5f * raw[i] + 0.25f * r;
+		zs[i] = 0.25f * l + 0.5f * raw[i] + 0.25f * r;
+		s[i] = (float)(1.0 / (1.0 + exp(-zs[i])));
 	}
 	free(raw);
+}
+
+/* The count cap: max_highlights per 5 minutes of video (a 10-minute video may have twice as many). */
+static size_t highlight_cap(const media_features_t *f, const media_model_t *m)
+{
+	double per = m->max_highlights > 0 ? m->max_highlights : 10;
+	return (size_t)ceil(per * fmax(1.0, f->duration_s / 300.0));
 }
 
 /* ==== Peaks and windows ==== */
@@ -143,7 +153,8 @@ static int cmp_win_score(const void *pa, const void *pb)
 	return (b->score > a->score) - (b->score < a->score);
 }
 
-static size_t build_windows(const media_features_t *f, const media_model_t *m, const float *s, win_t *w)
+static size_t build_windows(const media_features_t *f, const media_model_t *m, const float *z, const float *s,
+			    win_t *w)
 {
 	size_t *pk = xmalloc((f->n + 1) * sizeof(size_t));
 	size_t np = find_peaks(s, f->n, m->threshold, pk), nw = 0;
@@ -156,11 +167,13 @@ static size_t build_windows(const media_features_t *f, const media_model_t *m, c
 			inside = pt >= w[k].start && pt <= w[k].end;
 		if (inside)
 			continue;
-		float floor_s = (float)(m->region_frac * s[p]);
+		/* the core: neighbours nearly as strong as the peak, in odds (logits), not in the
+		 * saturated probability, so a long busy stretch does not all become one core */
+		float floor_z = (float)(z[p] - m->region_drop);
 		size_t lo = p, hi = p;
-		while (lo > 0 && s[lo - 1] >= floor_s && p - (lo - 1) <= MAX_CORE_M)
+		while (lo > 0 && z[lo - 1] >= floor_z && p - (lo - 1) <= MAX_CORE_M)
 			lo--;
-		while (hi + 1 < f->n && s[hi + 1] >= floor_s && hi + 1 - p <= MAX_CORE_M)
+		while (hi + 1 < f->n && z[hi + 1] >= floor_z && hi + 1 - p <= MAX_CORE_M)
 			hi++;
 		double a = lo * MEDIA_STEP_S - m->pre_roll_s, b = (hi + 1) * MEDIA_STEP_S + m->post_roll_s;
 		if (b - a < m->min_len_s) {
@@ -218,8 +231,8 @@ static size_t build_windows(const media_features_t *f, const media_model_t *m, c
 	}
 	nw = k;
 	qsort(w, nw, sizeof(*w), cmp_win_score);
-	if (m->max_highlights > 0 && nw > (size_t)m->max_highlights)
-		nw = (size_t)m->max_highlights;
+	if (nw > highlight_cap(f, m))
+		nw = highlight_cap(f, m);
 	return nw;
 }
 
@@ -227,9 +240,9 @@ size_t media_candidates(const media_features_t *f, const media_model_t *m, doubl
 {
 	if (f->n == 0)
 		return 0;
-	float *s = xmalloc(f->n * sizeof(float));
+	float *s = xmalloc(f->n * sizeof(float)), *z = xmalloc(f->n * sizeof(float));
 	size_t *pk = xmalloc((f->n + 1) * sizeof(size_t));
-	score_all(f, m, NULL, s);
+	score_all(f, m, NULL, z, s);
 	size_t np = find_peaks(s, f->n, m->threshold * CAND_FACTOR, pk), k = 0;
 	for (size_t q = 0; q < np && k < max; q++) {
 		double t = (pk[q] + 0.5) * MEDIA_STEP_S;
@@ -240,6 +253,7 @@ size_t media_candidates(const media_features_t *f, const media_model_t *m, doubl
 			peaks_s[k++] = t;
 	}
 	free(s);
+	free(z);
 	free(pk);
 	return k;
 }
@@ -364,7 +378,7 @@ void media_pick_highlights(const media_features_t *f, const media_model_t *m, me
 	if (f->n == 0)
 		return;
 	/* pass 1: candidates from the cheap signals; their neighbourhoods may use pixel evidence */
-	size_t maxc = (size_t)(m->max_highlights > 0 ? 2 * m->max_highlights : 20);
+	size_t maxc = 2 * highlight_cap(f, m);
 	double *cand = xmalloc(maxc * sizeof(double));
 	size_t nc = media_candidates(f, m, cand, maxc);
 	uint8_t *mask = xcalloc(f->n, 1);
@@ -374,10 +388,10 @@ void media_pick_highlights(const media_features_t *f, const media_model_t *m, me
 				mask[i] = 1;
 	free(cand);
 	/* pass 2 */
-	float *s = xmalloc(f->n * sizeof(float));
-	score_all(f, m, mask, s);
+	float *s = xmalloc(f->n * sizeof(float)), *z = xmalloc(f->n * sizeof(float));
+	score_all(f, m, mask, z, s);
 	win_t *w = xmalloc((f->n + 1) * sizeof(win_t));
-	size_t nw = build_windows(f, m, s, w);
+	size_t nw = build_windows(f, m, z, s, w);
 	out->highlights = nw ? xcalloc(nw, sizeof(media_highlight_t)) : NULL;
 	for (size_t i = 0; i < nw; i++) {
 		media_highlight_t *h = &out->highlights[i];
@@ -390,5 +404,6 @@ void media_pick_highlights(const media_features_t *f, const media_model_t *m, me
 	out->n_highlights = nw;
 	free(w);
 	free(s);
+	free(z);
 	free(mask);
 }
