@@ -29,9 +29,15 @@ test('healthz, readyz and metrics', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.database, process.env.COSMIV_TEST_PG_URL ? 'postgres' : 'sqlite');
   await srv.api('GET', '/api/v2/users/nobody_here');
-  const m = await srv.fetch('/metrics');
+  // a request is counted when its connection reports completion, just after the
+  // response went out: poll briefly instead of racing it
+  let m, text = '';
+  for (let i = 0; i < 40 && !/status="404"/.test(text); i++) {
+    if (i) await new Promise((r) => setTimeout(r, 50));
+    m = await srv.fetch('/metrics');
+    text = await m.text();
+  }
   assert.match(m.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
-  const text = await m.text();
   assert.match(text, /http_requests_total\{route="\/api\/v2\/users\/\{username\}",method="GET",status="404"\} [1-9]/);
   assert.match(text, /http_request_duration_seconds_bucket\{route="\/healthz",method="GET",status="200",le="\+Inf"\} [1-9]/);
   assert.match(text, /http_request_duration_seconds_count/);
