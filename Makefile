@@ -79,6 +79,9 @@ build/cov/unit/%: tests/unit/%.c build/cov/libcosmiv.a
 	@mkdir -p $(@D)
 	$(CC) $(COV_CFLAGS) -Itests/unit $(COV_LDFLAGS) -o $@ $< build/cov/libcosmiv.a $(PKG_LIBS) -lcmocka
 
+# The default detector model is embedded with .incbin, which -MMD cannot see.
+build/rel/src/media/detect_model.o build/cov/src/media/detect_model.o: src/media/model.json
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # ==== Web app ====

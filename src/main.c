@@ -194,9 +194,8 @@ static int cmd_serve(void)
 	char workers[16];
 	snprintf(workers, sizeof(workers), "%d", cfg->workers);
 	log_info("cosmiv listening", "listen", cfg->listen, "port", port, "database", db_describe(db),
-		 "storage", store_kind(store), "workers", workers,
-		 "rate_limits", ratelimit_backend(), "web", http_static_available() ? cfg->web_dir : "none",
-		 "version", COSMIV_VERSION, NULL);
+		 "storage", store_kind(store), "workers", workers, "rate_limits", ratelimit_backend(), "web",
+		 http_static_available() ? cfg->web_dir : "none", "version", COSMIV_VERSION, NULL);
 
 	int sig = 0;
 	sigwait(&set, &sig);
@@ -241,8 +240,8 @@ static int cmd_worker(void)
 	}
 	char ns[16];
 	snprintf(ns, sizeof(ns), "%d", n);
-	log_info("cosmiv worker running", "workers", ns, "database", db_describe(db), "storage", store_kind(store),
-		 NULL);
+	log_info("cosmiv worker running", "workers", ns, "database", db_describe(db), "storage",
+		 store_kind(store), NULL);
 	int sig = 0;
 	sigwait(&set, &sig);
 	log_info("worker stopping: finishing running jobs", NULL);
@@ -455,9 +454,10 @@ static int cmd_eval_feedback(int argc, char **argv)
 	if (as_json) {
 		json_t *arr = json_array();
 		for (int i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:f}", "model", st[i].model, "judged",
-							     (json_int_t)st[i].judged, "kept", (json_int_t)st[i].kept,
-							     "precision", (double)st[i].kept / (double)st[i].judged));
+			json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:f}", "model", st[i].model,
+							     "judged", (json_int_t)st[i].judged, "kept",
+							     (json_int_t)st[i].kept, "precision",
+							     (double)st[i].kept / (double)st[i].judged));
 		char *s = jx_dump(arr);
 		puts(s);
 		free(s);
@@ -465,10 +465,11 @@ static int cmd_eval_feedback(int argc, char **argv)
 	} else {
 		printf("%-24s %8s %8s %10s\n", "model", "judged", "kept", "precision");
 		for (int i = 0; i < n; i++)
-			printf("%-24s %8lld %8lld %9.1f%%\n", st[i].model, (long long)st[i].judged, (long long)st[i].kept,
-			       100.0 * (double)st[i].kept / (double)st[i].judged);
+			printf("%-24s %8lld %8lld %9.1f%%\n", st[i].model, (long long)st[i].judged,
+			       (long long)st[i].kept, 100.0 * (double)st[i].kept / (double)st[i].judged);
 		if (n == 0)
-			printf("(no feedback yet: users keep, dismiss or export highlights in the web app)\n");
+			printf(
+			    "(no feedback yet: users keep, dismiss or export highlights in the web app)\n");
 	}
 	rc = 0;
 out:

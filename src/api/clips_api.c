@@ -27,7 +27,8 @@ static json_t *clip_json(const clip_t *k)
 	json_object_set_new(j, "start_s", json_real((double)k->start_ms / 1000.0));
 	json_object_set_new(j, "end_s", json_real((double)k->end_ms / 1000.0));
 	json_object_set_new(j, "watermark", json_boolean(k->watermark));
-	json_object_set_new(j, "duration_s", ready ? json_real((double)k->duration_ms / 1000.0) : json_null());
+	json_object_set_new(j, "duration_s",
+			    ready ? json_real((double)k->duration_ms / 1000.0) : json_null());
 	json_object_set_new(j, "width", ready ? json_integer(k->width) : json_null());
 	json_object_set_new(j, "height", ready ? json_integer(k->height) : json_null());
 	json_object_set_new(j, "copied", ready ? json_boolean(k->copied) : json_null());
@@ -70,7 +71,8 @@ static void create_clip(http_req_t *r)
 	json_t *in = api_parse_body(r, fields);
 	if (!in)
 		return;
-	clip_spec_t sp = {.aspect = jx_str(in, "aspect"), .fill = jx_str(in, "fill"), .title = jx_str(in, "title")};
+	clip_spec_t sp = {
+	    .aspect = jx_str(in, "aspect"), .fill = jx_str(in, "fill"), .title = jx_str(in, "title")};
 	const char *hid = jx_str(in, "highlight_id");
 	db_conn_t *c;
 	err_t e;
@@ -137,7 +139,8 @@ static void list_clips(http_req_t *r)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, clip_json(&items[i]));
 	free(items);
-	http_json(r, 200, json_pack("{s:o, s:o}", "items", arr, "next_cursor", next ? jx_id(next) : json_null()));
+	http_json(r, 200,
+		  json_pack("{s:o, s:o}", "items", arr, "next_cursor", next ? jx_id(next) : json_null()));
 }
 
 static void delete_clip(http_req_t *r)

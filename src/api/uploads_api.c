@@ -20,7 +20,7 @@
 #include "core/config.h"
 #include "uploads/uploads.h"
 
-#define TUS_VERSION "1.0.0"
+#define TUS_VERSION    "1.0.0"
 #define TUS_EXTENSIONS "creation,creation-with-upload,termination,expiration,checksum"
 
 int64_t api_plan_max_upload(const char *plan)
@@ -266,7 +266,8 @@ static void tus_create(http_req_t *r, http_stream_phase_t phase, const char *dat
 		int64_t max = api_plan_max_upload(p->user.plan);
 		if (length > max) {
 			char d[160];
-			snprintf(d, sizeof(d), "the file is %lld bytes; the %s plan allows uploads up to %lld bytes",
+			snprintf(d, sizeof(d),
+				 "the file is %lld bytes; the %s plan allows uploads up to %lld bytes",
 				 (long long)length, p->user.plan, (long long)max);
 			http_error(r, ERR_TOO_LARGE, "upload_too_large", "Upload-Length", d);
 			char m[32];
@@ -283,8 +284,8 @@ static void tus_create(http_req_t *r, http_stream_phase_t phase, const char *dat
 		uploads_expire(c, time_now_ms(), 20);
 		upload_t u;
 		err_t e;
-		if (!uploads_create(c, p->user.id, length, filename, filetype, config_get()->upload_expiry_s, &u,
-				    &e)) {
+		if (!uploads_create(c, p->user.id, length, filename, filetype, config_get()->upload_expiry_s,
+				    &u, &e)) {
 			http_problem(r, &e);
 			return;
 		}

@@ -71,12 +71,14 @@ static json_t *video_json(const video_t *v)
 	json_object_set_new(j, "job_id", v->job_id ? jx_id(v->job_id) : json_null());
 	json_object_set_new(j, "size_bytes", json_integer(v->size_bytes));
 	bool ready = strcmp(v->status, "ready") == 0;
-	json_object_set_new(j, "duration_s", ready ? json_real((double)v->duration_ms / 1000.0) : json_null());
+	json_object_set_new(j, "duration_s",
+			    ready ? json_real((double)v->duration_ms / 1000.0) : json_null());
 	json_object_set_new(j, "width", ready ? json_integer(v->width) : json_null());
 	json_object_set_new(j, "height", ready ? json_integer(v->height) : json_null());
 	json_object_set_new(j, "fps", ready ? json_real((double)v->fps_milli / 1000.0) : json_null());
 	json_object_set_new(j, "error", v->error[0] ? json_string(v->error) : json_null());
-	json_object_set_new(j, "thumbnail_url", ready && v->thumb_key[0] ? signed_url(v->id, "thumbnail") : json_null());
+	json_object_set_new(j, "thumbnail_url",
+			    ready && v->thumb_key[0] ? signed_url(v->id, "thumbnail") : json_null());
 	json_object_set_new(j, "playback_url", ready ? signed_url(v->id, "playback") : json_null());
 	json_object_set_new(j, "created_at", jx_time(v->created_at));
 	return j;
@@ -107,8 +109,8 @@ static void create_video(http_req_t *r)
 	db_conn_t *c = api_conn(r);
 	video_t v;
 	err_t e;
-	if (c && videos_create_from_upload(c, the_store, p->user.id, jx_str(in, "upload_id"), jx_str(in, "title"),
-					   jx_str(in, "game"), &v, &e))
+	if (c && videos_create_from_upload(c, the_store, p->user.id, jx_str(in, "upload_id"),
+					   jx_str(in, "title"), jx_str(in, "game"), &v, &e))
 		http_json(r, 201, video_json(&v));
 	else if (c)
 		http_problem(r, &e);
@@ -151,7 +153,8 @@ static void list_videos(http_req_t *r)
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, video_json(&items[i]));
 	free(items);
-	http_json(r, 200, json_pack("{s:o, s:o}", "items", arr, "next_cursor", next ? jx_id(next) : json_null()));
+	http_json(r, 200,
+		  json_pack("{s:o, s:o}", "items", arr, "next_cursor", next ? jx_id(next) : json_null()));
 }
 
 static void delete_video(http_req_t *r)
@@ -188,11 +191,11 @@ static void list_highlights(http_req_t *r)
 	json_t *arr = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *reasons = json_loads(hl[i].reasons, 0, NULL);
-		json_array_append_new(arr, json_pack("{s:o, s:i, s:f, s:f, s:f, s:o, s:s}", "id", jx_id(hl[i].id),
-						     "rank", hl[i].rank, "start_s", (double)hl[i].start_ms / 1000.0,
-						     "end_s", (double)hl[i].end_ms / 1000.0, "score",
-						     (double)hl[i].score_milli / 1000.0, "reasons",
-						     reasons ? reasons : json_array(), "model", hl[i].model));
+		json_array_append_new(
+		    arr, json_pack("{s:o, s:i, s:f, s:f, s:f, s:o, s:s}", "id", jx_id(hl[i].id), "rank",
+				   hl[i].rank, "start_s", (double)hl[i].start_ms / 1000.0, "end_s",
+				   (double)hl[i].end_ms / 1000.0, "score", (double)hl[i].score_milli / 1000.0,
+				   "reasons", reasons ? reasons : json_array(), "model", hl[i].model));
 	}
 	videos_highlights_free(hl, n);
 	http_json(r, 200, json_pack("{s:s, s:o}", "status", v.status, "items", arr));
@@ -224,11 +227,11 @@ static void highlight_feedback(http_req_t *r)
 static json_t *job_json(const job_t *j)
 {
 	json_t *t = j->timings[0] ? json_loads(j->timings, 0, NULL) : NULL;
-	return json_pack("{s:o, s:s, s:s, s:i, s:s?, s:i, s:i, s:o, s:o, s:o}", "id", jx_id(j->id), "kind", j->kind,
-			 "state", j->state, "progress", j->progress, "message", j->message[0] ? j->message : NULL,
-			 "attempts", j->attempts, "max_attempts", j->max_attempts, "error",
-			 j->error[0] ? json_string(j->error) : json_null(), "timings_ms", t ? t : json_null(),
-			 "created_at", jx_time(j->created_at));
+	return json_pack("{s:o, s:s, s:s, s:i, s:s?, s:i, s:i, s:o, s:o, s:o}", "id", jx_id(j->id), "kind",
+			 j->kind, "state", j->state, "progress", j->progress, "message",
+			 j->message[0] ? j->message : NULL, "attempts", j->attempts, "max_attempts",
+			 j->max_attempts, "error", j->error[0] ? json_string(j->error) : json_null(),
+			 "timings_ms", t ? t : json_null(), "created_at", jx_time(j->created_at));
 }
 
 static void get_job(http_req_t *r)
@@ -263,7 +266,8 @@ static void dead_jobs(http_req_t *r)
 	int limit;
 	int64_t cursor;
 	db_conn_t *c;
-	if (!api_require_role(r, "admin") || !api_page_params(r, 50, 100, &limit, &cursor) || !(c = api_conn(r)))
+	if (!api_require_role(r, "admin") || !api_page_params(r, 50, 100, &limit, &cursor) ||
+	    !(c = api_conn(r)))
 		return;
 	job_t *items;
 	int n;
@@ -279,7 +283,8 @@ static void dead_jobs(http_req_t *r)
 		jobs_job_cleanup(&items[i]);
 	}
 	free(items);
-	http_json(r, 200, json_pack("{s:o, s:o}", "items", arr, "next_cursor", next ? jx_id(next) : json_null()));
+	http_json(r, 200,
+		  json_pack("{s:o, s:o}", "items", arr, "next_cursor", next ? jx_id(next) : json_null()));
 }
 
 static void retry_job(http_req_t *r)
@@ -358,7 +363,8 @@ static void serve_media(http_req_t *r, bool thumbnail)
 	char path[96];
 	if (!video_id_param(r, &id))
 		return;
-	snprintf(path, sizeof(path), "/api/v2/videos/%lld/%s", (long long)id, thumbnail ? "thumbnail" : "playback");
+	snprintf(path, sizeof(path), "/api/v2/videos/%lld/%s", (long long)id,
+		 thumbnail ? "thumbnail" : "playback");
 	if (!api_check_signed(r, path))
 		return;
 	db_conn_t *c = api_conn(r);

@@ -13,9 +13,9 @@
 #include "jobs/jobs.h"
 #include "videos/videos.h"
 
-#define CLIP_COLS                                                                                  \
-	"c.id, c.user_id, c.video_id, c.highlight_id, c.job_id, c.title, c.status, c.aspect, c.fill," \
-	" c.start_ms, c.end_ms, c.duration_ms, c.width, c.height, c.copied, c.watermark, c.object_key," \
+#define CLIP_COLS                                                                                            \
+	"c.id, c.user_id, c.video_id, c.highlight_id, c.job_id, c.title, c.status, c.aspect, c.fill,"        \
+	" c.start_ms, c.end_ms, c.duration_ms, c.width, c.height, c.copied, c.watermark, c.object_key,"      \
 	" c.error, c.created_at, coalesce(j.progress, 0)"
 #define CLIP_FROM " FROM clips c LEFT JOIN jobs j ON j.id = c.job_id"
 
@@ -53,7 +53,9 @@ static void read_clip(db_stmt_t *s, clip_t *k)
 
 bool clips_get(db_conn_t *c, int64_t id, int64_t owner, clip_t *out, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c, "SELECT " CLIP_COLS CLIP_FROM " WHERE c.id = ? AND (CAST(? AS BIGINT) = 0 OR c.user_id = ?)", e);
+	db_stmt_t *s = db_prepare(
+	    c, "SELECT " CLIP_COLS CLIP_FROM " WHERE c.id = ? AND (CAST(? AS BIGINT) = 0 OR c.user_id = ?)",
+	    e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, id);
@@ -73,12 +75,12 @@ static void read_clip_row(db_stmt_t *s, void *elem)
 	read_clip(s, elem);
 }
 
-bool clips_list(db_conn_t *c, int64_t owner, int64_t before, int limit, clip_t **out, int *count, int64_t *next,
-		err_t *e)
+bool clips_list(db_conn_t *c, int64_t owner, int64_t before, int limit, clip_t **out, int *count,
+		int64_t *next, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT " CLIP_COLS CLIP_FROM " WHERE c.user_id = ? AND c.id < ? ORDER BY c.id DESC LIMIT ?",
-				  e);
+	db_stmt_t *s = db_prepare(
+	    c, "SELECT " CLIP_COLS CLIP_FROM " WHERE c.user_id = ? AND c.id < ? ORDER BY c.id DESC LIMIT ?",
+	    e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, owner);
@@ -89,7 +91,8 @@ bool clips_list(db_conn_t *c, int64_t owner, int64_t before, int limit, clip_t *
 static bool valid_spec(const clip_spec_t *sp, const video_t *v, err_t *e)
 {
 	if (strcmp(sp->aspect, "16:9") && strcmp(sp->aspect, "9:16") && strcmp(sp->aspect, "1:1"))
-		return err_set(e, ERR_INVALID, "invalid_aspect", "aspect", "aspect must be 16:9, 9:16 or 1:1");
+		return err_set(e, ERR_INVALID, "invalid_aspect", "aspect",
+			       "aspect must be 16:9, 9:16 or 1:1");
 	if (sp->fill && strcmp(sp->fill, "crop") && strcmp(sp->fill, "blur"))
 		return err_set(e, ERR_INVALID, "invalid_fill", "fill", "fill must be crop or blur");
 	if (sp->start_ms < 0)
@@ -101,12 +104,14 @@ static bool valid_spec(const clip_spec_t *sp, const video_t *v, err_t *e)
 	if (sp->end_ms - sp->start_ms > CLIP_MAX_MS)
 		return err_set(e, ERR_INVALID, "clip_too_long", "end_s", "a clip lasts at most 180 s");
 	if (sp->end_ms > v->duration_ms + 50) /* 50 ms: rounding of the stored duration */
-		return err_set(e, ERR_INVALID, "invalid_range", "end_s", "end_s is past the end of the video (%.3f s)",
+		return err_set(e, ERR_INVALID, "invalid_range", "end_s",
+			       "end_s is past the end of the video (%.3f s)",
 			       (double)v->duration_ms / 1000.0);
 	return true;
 }
 
-bool clips_create(db_conn_t *c, int64_t user_id, const char *plan, const clip_spec_t *sp, clip_t *out, err_t *e)
+bool clips_create(db_conn_t *c, int64_t user_id, const char *plan, const clip_spec_t *sp, clip_t *out,
+		  err_t *e)
 {
 	video_t v;
 	if (!videos_get(c, sp->video_id, user_id, &v, e)) {
@@ -114,13 +119,15 @@ bool clips_create(db_conn_t *c, int64_t user_id, const char *plan, const clip_sp
 		return false;
 	}
 	if (strcmp(v.status, "ready") != 0)
-		return err_set(e, ERR_CONFLICT, "video_not_ready", "video_id", "the video is not ready yet (%s)", v.status);
+		return err_set(e, ERR_CONFLICT, "video_not_ready", "video_id",
+			       "the video is not ready yet (%s)", v.status);
 	if (!valid_spec(sp, &v, e))
 		return false;
 	if (sp->highlight_id) {
 		highlight_t h;
 		int64_t owner = 0;
-		if (!videos_highlight_get(c, sp->highlight_id, &h, &owner, e) || h.video_id != v.id || owner != user_id) {
+		if (!videos_highlight_get(c, sp->highlight_id, &h, &owner, e) || h.video_id != v.id ||
+		    owner != user_id) {
 			if (owner)
 				free(h.reasons);
 			return err_set(e, ERR_INVALID, "invalid_highlight", "highlight_id",
@@ -134,15 +141,20 @@ bool clips_create(db_conn_t *c, int64_t user_id, const char *plan, const clip_sp
 	snprintf(payload, sizeof(payload), "{\"clip_id\":\"%lld\"}", (long long)id);
 	if (!db_begin(c, e))
 		return false;
-	job_spec_t js = {.kind = "clip.render", .payload = payload, .owner_id = user_id, .priority = 10, .max_attempts = 3};
+	job_spec_t js = {.kind = "clip.render",
+			 .payload = payload,
+			 .owner_id = user_id,
+			 .priority = 10,
+			 .max_attempts = 3};
 	db_stmt_t *s = NULL;
 	if (!jobs_enqueue(c, &js, &job_id, e))
 		goto fail;
-	s = db_prepare(c,
-		       "INSERT INTO clips (id, user_id, video_id, highlight_id, title, status, job_id, aspect, fill,"
-		       " start_ms, end_ms, watermark, created_at, updated_at)"
-		       " VALUES (?, ?, ?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?)",
-		       e);
+	s = db_prepare(
+	    c,
+	    "INSERT INTO clips (id, user_id, video_id, highlight_id, title, status, job_id, aspect, fill,"
+	    " start_ms, end_ms, watermark, created_at, updated_at)"
+	    " VALUES (?, ?, ?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?, ?, ?)",
+	    e);
 	if (!s)
 		goto fail;
 	db_bind_i64(s, 1, id);

@@ -48,10 +48,11 @@ typedef struct {
 	int64_t highlight_id; /* 0: none */
 } clip_spec_t;
 
-bool clips_create(db_conn_t *c, int64_t user_id, const char *plan, const clip_spec_t *spec, clip_t *out, err_t *e);
+bool clips_create(db_conn_t *c, int64_t user_id, const char *plan, const clip_spec_t *spec, clip_t *out,
+		  err_t *e);
 bool clips_get(db_conn_t *c, int64_t id, int64_t owner, clip_t *out, err_t *e);
-bool clips_list(db_conn_t *c, int64_t owner, int64_t before, int limit, clip_t **out, int *count, int64_t *next,
-		err_t *e);
+bool clips_list(db_conn_t *c, int64_t owner, int64_t before, int limit, clip_t **out, int *count,
+		int64_t *next, err_t *e);
 bool clips_delete(db_conn_t *c, store_t *st, int64_t id, int64_t owner, err_t *e);
 /* Deletes the stored files of every clip of a video (before the video goes). */
 void clips_delete_objects_of_video(db_conn_t *c, store_t *st, int64_t video_id);

@@ -23,7 +23,8 @@ static store_t *the_store;
 static bool set_failed(db_conn_t *c, int64_t id, const char *reason)
 {
 	err_t e;
-	db_stmt_t *s = db_prepare(c, "UPDATE clips SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", &e);
+	db_stmt_t *s =
+	    db_prepare(c, "UPDATE clips SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", &e);
 	if (!s)
 		return false;
 	db_bind_text(s, 1, reason);
@@ -36,10 +37,11 @@ static bool set_failed(db_conn_t *c, int64_t id, const char *reason)
 
 static bool set_ready(db_conn_t *c, int64_t id, json_t *res, const char *key, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c,
-				  "UPDATE clips SET status = 'ready', duration_ms = ?, width = ?, height = ?, copied = ?,"
-				  " object_key = ?, error = NULL, updated_at = ? WHERE id = ?",
-				  e);
+	db_stmt_t *s = db_prepare(
+	    c,
+	    "UPDATE clips SET status = 'ready', duration_ms = ?, width = ?, height = ?, copied = ?,"
+	    " object_key = ?, error = NULL, updated_at = ? WHERE id = ?",
+	    e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, (int64_t)(json_number_value(json_object_get(res, "duration_s")) * 1000));
@@ -81,9 +83,12 @@ static bool render_clip(jobs_ctx_t *ctx, const job_t *job, bool *permanent, err_
 	snprintf(end, sizeof(end), "%.3f", (double)k.end_ms / 1000.0);
 	snprintf(mem, sizeof(mem), "%lld", (long long)cfg->media_memory_bytes);
 	snprintf(cpu, sizeof(cpu), "%d", cfg->media_timeout_s * 2);
-	const char *args[] = {"media-job", "clip", "--in", src, "--out", out, "--start", start, "--end", end,
-			      "--aspect", k.aspect, "--fill", k.fill, "--watermark", k.watermark ? "1" : "0",
-			      "--memory", mem, "--cpu", cpu, NULL};
+	const char *args[] = {"media-job", "clip", "--in",	  src,
+			      "--out",	   out,	   "--start",	  start,
+			      "--end",	   end,	   "--aspect",	  k.aspect,
+			      "--fill",	   k.fill, "--watermark", k.watermark ? "1" : "0",
+			      "--memory",  mem,	   "--cpu",	  cpu,
+			      NULL};
 	if (!videos_run_media(ctx, args, &result, e)) {
 		if (e->kind == ERR_INVALID) {
 			*permanent = true;

@@ -39,7 +39,8 @@ const config_setting_t config_settings[] = {
      "media storage: empty = DATA_DIR/media; file:///dir; s3://bucket?endpoint=http://host:port&region=r"},
     {"COSMIV_S3_ACCESS_KEY", NULL, "", "S3 access key id (or AWS_ACCESS_KEY_ID)"},
     {"COSMIV_S3_SECRET_KEY", NULL, "", "S3 secret key (or AWS_SECRET_ACCESS_KEY)"},
-    {"COSMIV_WORKERS", "--workers", "1", "job worker threads inside `serve`; 0 leaves jobs to `cosmiv worker`"},
+    {"COSMIV_WORKERS", "--workers", "1",
+     "job worker threads inside `serve`; 0 leaves jobs to `cosmiv worker`"},
     {"COSMIV_JOB_LEASE_S", NULL, "60", "a job whose worker stopped heartbeating is run again after this"},
     {"COSMIV_UPLOAD_EXPIRY_S", NULL, "86400", "unfinished uploads are deleted after this many seconds"},
     {"COSMIV_RATE_UPLOAD_PER_MIN", NULL, "30", "uploads a user may start per minute"},
@@ -121,7 +122,8 @@ static bool set_int(const char *env, const char *val, char **err)
 	    {"COSMIV_FREE_MAX_DURATION_S", offsetof(config_t, free_max_duration_s), 1, 86400, false},
 	    {"COSMIV_PRO_MAX_DURATION_S", offsetof(config_t, pro_max_duration_s), 1, 86400, false},
 	    {"COSMIV_MEDIA_TIMEOUT_S", offsetof(config_t, media_timeout_s), 5, 86400, false},
-	    {"COSMIV_MEDIA_MEMORY_BYTES", offsetof(config_t, media_memory_bytes), 64LL << 20, 1LL << 40, true},
+	    {"COSMIV_MEDIA_MEMORY_BYTES", offsetof(config_t, media_memory_bytes), 64LL << 20, 1LL << 40,
+	     true},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
 		if (strcmp(map[i].env, env) != 0)

@@ -50,7 +50,7 @@ typedef struct {
 	int64_t pro_max_upload_bytes;
 	int free_max_duration_s;
 	int pro_max_duration_s;
-	int media_timeout_s;	  /* wall-clock limit of one media job */
+	int media_timeout_s;	    /* wall-clock limit of one media job */
 	int64_t media_memory_bytes; /* address-space limit of the media sandbox */
 } config_t;
 

@@ -210,8 +210,8 @@ void db_rollback(db_conn_t *c)
 }
 
 bool db_page(db_stmt_t *s, int first, int64_t before, int limit, size_t elem_size, size_t id_offset,
-	     void (*read_row)(db_stmt_t *s, void *elem), void (*cleanup)(void *elem), void **items, int *count,
-	     int64_t *next, err_t *e)
+	     void (*read_row)(db_stmt_t *s, void *elem), void (*cleanup)(void *elem), void **items,
+	     int *count, int64_t *next, err_t *e)
 {
 	*items = NULL;
 	*count = 0;

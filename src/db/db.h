@@ -97,8 +97,8 @@ bool db_query_i64(db_conn_t *c, const char *sql, int64_t *out, err_t *e, int npa
  * *next is the cursor of the next page, 0 when this is the last.
  */
 bool db_page(db_stmt_t *s, int first, int64_t before, int limit, size_t elem_size, size_t id_offset,
-	     void (*read_row)(db_stmt_t *s, void *elem), void (*cleanup)(void *elem), void **items, int *count,
-	     int64_t *next, err_t *e);
+	     void (*read_row)(db_stmt_t *s, void *elem), void (*cleanup)(void *elem), void **items,
+	     int *count, int64_t *next, err_t *e);
 
 /* ==== Migrations (migrate.c) ==== */
 

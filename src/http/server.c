@@ -442,7 +442,8 @@ void http_send_reader(http_req_t *r, int64_t size, const char *content_type, con
 		MHD_add_response_header(resp, "Cache-Control", cache_control);
 	if (rr > 0) {
 		char cr[80];
-		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)start, (long long)end, (long long)size);
+		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", (long long)start, (long long)end,
+			 (long long)size);
 		MHD_add_response_header(resp, "Content-Range", cr);
 	}
 	set_response(r, rr > 0 ? 206 : 200, resp);

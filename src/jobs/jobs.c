@@ -11,8 +11,8 @@
 
 #include "core/util.h"
 
-#define JOB_COLS                                                                                   \
-	"id, kind, payload, owner_id, state, priority, attempts, max_attempts, progress, message,"  \
+#define JOB_COLS                                                                                             \
+	"id, kind, payload, owner_id, state, priority, attempts, max_attempts, progress, message,"           \
 	" error, timings, created_at, updated_at, finished_at, run_at"
 
 static void copy(db_stmt_t *s, int col, char *dst, size_t n)
@@ -92,11 +92,12 @@ bool jobs_enqueue(db_conn_t *c, const job_spec_t *spec, int64_t *id, err_t *e)
 		return true;
 	int64_t now = time_now_ms();
 	int64_t jid = id_new();
-	db_stmt_t *s = db_prepare(c,
-				  "INSERT INTO jobs (id, kind, payload, owner_id, state, priority, max_attempts,"
-				  " run_at, unique_key, created_at, updated_at)"
-				  " VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?, ?)",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "INSERT INTO jobs (id, kind, payload, owner_id, state, priority, max_attempts,"
+		       " run_at, unique_key, created_at, updated_at)"
+		       " VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?, ?)",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, jid);
@@ -129,7 +130,7 @@ bool jobs_enqueue(db_conn_t *c, const job_spec_t *spec, int64_t *id, err_t *e)
  * Runnable: available or retryable and due, or running with an expired lease
  * (its worker died). Jobs whose attempts are used up are discarded on claim.
  */
-#define RUNNABLE                                                                                   \
+#define RUNNABLE                                                                                             \
 	"((state IN ('available', 'retryable') AND run_at <= ?) OR (state = 'running' AND lease_until < ?))"
 
 static bool discard_exhausted(db_conn_t *c, int64_t now, err_t *e)
@@ -170,7 +171,8 @@ bool jobs_claim(db_conn_t *c, const char *worker, int lease_s, job_t *out, bool 
 		s = db_prepare(c,
 			       "UPDATE jobs SET state = 'running', attempts = attempts + 1, worker = ?,"
 			       " lease_until = ?, updated_at = ?, error = NULL WHERE id = ("
-			       " SELECT id FROM jobs WHERE " RUNNABLE " ORDER BY priority DESC, run_at, id LIMIT 1)"
+			       " SELECT id FROM jobs WHERE " RUNNABLE
+			       " ORDER BY priority DESC, run_at, id LIMIT 1)"
 			       " RETURNING " JOB_COLS,
 			       e);
 	}
@@ -291,8 +293,7 @@ static void job_elem_cleanup(void *elem)
 	jobs_job_cleanup(elem);
 }
 
-bool jobs_list_dead(db_conn_t *c, int64_t before, int limit, job_t **out, int *count, int64_t *next,
-		    err_t *e)
+bool jobs_list_dead(db_conn_t *c, int64_t before, int limit, job_t **out, int *count, int64_t *next, err_t *e)
 {
 	db_stmt_t *s = db_prepare(c,
 				  "SELECT " JOB_COLS " FROM jobs WHERE state = 'discarded' AND id < ?"
@@ -300,17 +301,18 @@ bool jobs_list_dead(db_conn_t *c, int64_t before, int limit, job_t **out, int *c
 				  e);
 	if (!s)
 		return false;
-	return db_page(s, 1, before, limit, sizeof(job_t), offsetof(job_t, id), read_job_row, job_elem_cleanup,
-		       (void **)out, count, next, e);
+	return db_page(s, 1, before, limit, sizeof(job_t), offsetof(job_t, id), read_job_row,
+		       job_elem_cleanup, (void **)out, count, next, e);
 }
 
 bool jobs_retry(db_conn_t *c, int64_t id, err_t *e)
 {
 	int64_t now = time_now_ms();
-	db_stmt_t *s = db_prepare(c,
-				  "UPDATE jobs SET state = 'available', attempts = 0, run_at = ?, updated_at = ?,"
-				  " finished_at = NULL, error = NULL, progress = 0 WHERE id = ? AND state = 'discarded'",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "UPDATE jobs SET state = 'available', attempts = 0, run_at = ?, updated_at = ?,"
+		       " finished_at = NULL, error = NULL, progress = 0 WHERE id = ? AND state = 'discarded'",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, now);

@@ -26,8 +26,8 @@
 #include "core/util.h"
 #include "jobs/jobs.h"
 
-#define POLL_MS 2000
-#define MAX_KINDS 16
+#define POLL_MS	    2000
+#define MAX_KINDS   16
 #define MAX_WORKERS 32
 
 struct jobs_ctx {
@@ -144,12 +144,14 @@ static void run_one(db_conn_t *c, const char *worker, job_t *job)
 	err_t e2;
 	if (ok) {
 		if (!jobs_complete(c, job->id, worker, timings, &e2))
-			log_warn("job finished but could not be recorded", "job_id", jid, "detail", e2.detail, NULL);
+			log_warn("job finished but could not be recorded", "job_id", jid, "detail", e2.detail,
+				 NULL);
 		else
 			log_info("job completed", "job_id", jid, "kind", job->kind, NULL);
 	} else {
 		if (!jobs_fail(c, job->id, worker, e.detail, permanent, timings, &e2))
-			log_warn("job failed and could not be recorded", "job_id", jid, "detail", e2.detail, NULL);
+			log_warn("job failed and could not be recorded", "job_id", jid, "detail", e2.detail,
+				 NULL);
 		else
 			log_warn("job failed", "job_id", jid, "kind", job->kind, "error", e.detail, NULL);
 	}

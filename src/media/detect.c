@@ -55,7 +55,7 @@
 #define MAX_DURATION_S (12 * 3600.0)
 #define MAX_SIDE       8192
 #define AUDIO_RATE     16000
-#define DEFAULT_BUDGET 0.08
+#define DEFAULT_BUDGET 0.05 /* of the file's video packets: the refine stage never costs more */
 #define REFINE_PAD_S   2.5
 #define MAX_CANDIDATES 12
 

@@ -48,8 +48,8 @@
 /* ==== Model ==== */
 
 /*
- * Per-moment features, in natural units (the model scales them, see
- * media_feature_scale in detect_score.c). One row every MEDIA_STEP_S seconds.
+ * Per-moment features, in natural units (media_feature_scaled() maps them to
+ * the model's input ranges). One row every MEDIA_STEP_S seconds.
  */
 enum {
 	MEDIA_F_LOUD_JUMP,    /* dB: loudest 400 ms within ±0.5 s over the median of the previous 10 s */
@@ -104,8 +104,8 @@ typedef struct {
 	const media_model_t *model; /* NULL: media_model_default() */
 	media_progress_fn progress; /* optional; called with 0..100 and a stage name */
 	void *progress_ctx;
-	double refine_budget; /* share of the video's frames the refine stage may decode;
-				 0 = default (0.08), negative = no refine stage */
+	double refine_budget; /* share of the video's packets the refine stage may decode;
+				 0 = default (0.05), negative = no refine stage */
 	bool decode_all;      /* analyse every video frame's pixels (slow; for `cosmiv fit` and tests) */
 } media_detect_opts_t;
 

@@ -18,7 +18,7 @@
 #include "media/sandbox.h"
 
 #define EXIT_REFUSED 3
-#define EXIT_FAILED 4
+#define EXIT_FAILED  4
 
 static const char *arg(int argc, char **argv, const char *name)
 {
@@ -139,19 +139,20 @@ static int process(int argc, char **argv)
 		json_t *reasons = json_array();
 		for (size_t k = 0; k < h->n_reasons; k++)
 			json_array_append_new(reasons, json_string(h->reasons[k]));
-		json_array_append_new(hls, json_pack("{s:f, s:f, s:f, s:o}", "start_s", h->start_s, "end_s", h->end_s,
-						     "score", h->score, "reasons", reasons));
+		json_array_append_new(hls, json_pack("{s:f, s:f, s:f, s:o}", "start_s", h->start_s, "end_s",
+						     h->end_s, "score", h->score, "reasons", reasons));
 	}
-	json_t *timings = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "probe", probe_ms, "thumbnail", thumb_ms,
-				    "transcode", web_ms, "decode", res.timings_ms.decode, "features",
-				    res.timings_ms.features, "scoring", res.timings_ms.scoring + res.timings_ms.refine);
-	json_t *ij = json_pack("{s:f, s:i, s:i, s:i, s:i, s:f, s:s, s:s, s:s, s:b}", "duration_s", info.duration_s,
-			       "width", info.width, "height", info.height, "display_width", info.display_width,
-			       "display_height", info.display_height, "fps", info.fps, "container", info.container,
-			       "video_codec", info.video_codec, "audio_codec", info.audio_codec, "web_playable",
-			       playable);
-	emit(json_pack("{s:{s:o, s:s, s:o, s:o}}", "result", "info", ij, "model", res.model_version, "highlights",
-		       hls, "timings_ms", timings));
+	json_t *timings =
+	    json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "probe", probe_ms, "thumbnail", thumb_ms, "transcode",
+		      web_ms, "decode", res.timings_ms.decode, "features", res.timings_ms.features, "scoring",
+		      res.timings_ms.scoring + res.timings_ms.refine);
+	json_t *ij = json_pack("{s:f, s:i, s:i, s:i, s:i, s:f, s:s, s:s, s:s, s:b}", "duration_s",
+			       info.duration_s, "width", info.width, "height", info.height, "display_width",
+			       info.display_width, "display_height", info.display_height, "fps", info.fps,
+			       "container", info.container, "video_codec", info.video_codec, "audio_codec",
+			       info.audio_codec, "web_playable", playable);
+	emit(json_pack("{s:{s:o, s:s, s:o, s:o}}", "result", "info", ij, "model", res.model_version,
+		       "highlights", hls, "timings_ms", timings));
 	media_result_free(&res);
 	rc = 0;
 out:
@@ -188,14 +189,20 @@ static int clip(int argc, char **argv)
 		return refuse(in, &e, EXIT_FAILED);
 	band_t band = {0, 100, "render", -1};
 	media_progress_t p = {on_clip_progress, &band};
-	media_clip_req_t req = {.in_path = in, .out_path = out, .start_s = start, .end_s = end, .aspect = aspect,
-				.fill = fill, .watermark = arg_i64(argc, argv, "--watermark", 0) != 0,
+	media_clip_req_t req = {.in_path = in,
+				.out_path = out,
+				.start_s = start,
+				.end_s = end,
+				.aspect = aspect,
+				.fill = fill,
+				.watermark = arg_i64(argc, argv, "--watermark", 0) != 0,
 				.progress = &p};
 	media_clip_result_t res;
 	if (!media_render_clip(&req, &res, &e))
 		return refuse(in, &e, EXIT_REFUSED);
-	emit(json_pack("{s:{s:i, s:i, s:f, s:b, s:{s:f}}}", "result", "width", res.width, "height", res.height,
-		       "duration_s", res.duration_s, "copied", res.copied, "timings_ms", "render", (double)res.ms));
+	emit(json_pack("{s:{s:i, s:i, s:f, s:b, s:{s:f}}}", "result", "width", res.width, "height",
+		       res.height, "duration_s", res.duration_s, "copied", res.copied, "timings_ms", "render",
+		       (double)res.ms));
 	return 0;
 }
 

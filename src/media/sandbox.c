@@ -62,12 +62,29 @@ bool media_sandbox_enter(const media_sandbox_limits_t *lim, err_t *e)
 	if (!ctx)
 		return err_set(e, ERR_INTERNAL, "sandbox", NULL, "seccomp is not available");
 	static const int denied[] = {
-	    SCMP_SYS(socket),	       SCMP_SYS(socketpair),	    SCMP_SYS(connect),	   SCMP_SYS(bind),
-	    SCMP_SYS(listen),	       SCMP_SYS(accept),	    SCMP_SYS(accept4),	   SCMP_SYS(execve),
-	    SCMP_SYS(execveat),	       SCMP_SYS(fork),		    SCMP_SYS(vfork),	   PTRACE_SYSCALL,
-	    SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev), SCMP_SYS(mount),	   SCMP_SYS(umount2),
-	    SCMP_SYS(unshare),	       SCMP_SYS(setns),		    SCMP_SYS(kexec_load), SCMP_SYS(init_module),
-	    SCMP_SYS(finit_module),    SCMP_SYS(bpf),		    SCMP_SYS(perf_event_open),
+	    SCMP_SYS(socket),
+	    SCMP_SYS(socketpair),
+	    SCMP_SYS(connect),
+	    SCMP_SYS(bind),
+	    SCMP_SYS(listen),
+	    SCMP_SYS(accept),
+	    SCMP_SYS(accept4),
+	    SCMP_SYS(execve),
+	    SCMP_SYS(execveat),
+	    SCMP_SYS(fork),
+	    SCMP_SYS(vfork),
+	    PTRACE_SYSCALL,
+	    SCMP_SYS(process_vm_readv),
+	    SCMP_SYS(process_vm_writev),
+	    SCMP_SYS(mount),
+	    SCMP_SYS(umount2),
+	    SCMP_SYS(unshare),
+	    SCMP_SYS(setns),
+	    SCMP_SYS(kexec_load),
+	    SCMP_SYS(init_module),
+	    SCMP_SYS(finit_module),
+	    SCMP_SYS(bpf),
+	    SCMP_SYS(perf_event_open),
 	};
 	bool ok = true;
 	for (size_t i = 0; i < ARRAY_LEN(denied) && ok; i++)
@@ -130,7 +147,8 @@ bool media_sandbox_run(const char *const args[], int timeout_s, media_line_fn on
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none); /* the server blocks SIGTERM; the child must not */
 	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setflags(&attr,
+				 POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 	pid_t pid;
 	int rc = posix_spawn(&pid, self, &fa, &attr, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -141,7 +159,8 @@ bool media_sandbox_run(const char *const args[], int timeout_s, media_line_fn on
 	if (rc != 0) {
 		close(out[0]);
 		close(err[0]);
-		return err_set(e, ERR_INTERNAL, "sandbox", NULL, "cannot start the media process: %s", strerror(rc));
+		return err_set(e, ERR_INTERNAL, "sandbox", NULL, "cannot start the media process: %s",
+			       strerror(rc));
 	}
 	buf_t line;
 	buf_init(&line);
@@ -155,7 +174,8 @@ bool media_sandbox_run(const char *const args[], int timeout_s, media_line_fn on
 			kill(pid, SIGKILL);
 			break;
 		}
-		struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
+		struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0},
+				      {err_open ? err[0] : -1, POLLIN, 0}};
 		int wait_ms = (int)((deadline - now) / 1000000ull);
 		int ready = poll(p, 2, wait_ms > 1000 ? 1000 : wait_ms);
 		if (ready < 0 && errno != EINTR)

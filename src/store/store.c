@@ -18,7 +18,7 @@
 
 struct store {
 	bool s3;
-	char *root;     /* local: directory */
+	char *root;	/* local: directory */
 	char *endpoint; /* s3: http://host:port (no trailing slash) */
 	char *bucket;
 	char *region;
@@ -82,15 +82,15 @@ static bool mkdirs(const char *path)
 	return ok;
 }
 
-store_t *store_open(const char *url, const char *data_dir, const char *access_key,
-		    const char *secret_key, err_t *e)
+store_t *store_open(const char *url, const char *data_dir, const char *access_key, const char *secret_key,
+		    err_t *e)
 {
 	store_t *s = xcalloc(1, sizeof(*s));
 	if (!url || !url[0] || str_has_prefix(url, "file://")) {
 		s->root = url && url[0] ? xstrdup(url + 7) : xasprintf("%s/media", data_dir);
 		if (!mkdirs(s->root)) {
-			err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "cannot create %s: %s", s->root,
-				strerror(errno));
+			err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "cannot create %s: %s",
+				s->root, strerror(errno));
 			store_close(s);
 			return NULL;
 		}
@@ -229,12 +229,14 @@ static bool durable_copy(const char *src, const char *dst, err_t *e)
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (in < 0 || out < 0 || !copy_fd(in, out) || fsync(out) != 0) {
-		err_set(e, ERR_UNAVAILABLE, "storage_error", NULL, "cannot write %s: %s", dst, strerror(errno));
+		err_set(e, ERR_UNAVAILABLE, "storage_error", NULL, "cannot write %s: %s", dst,
+			strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, dst) != 0 || !fsync_dir(dst)) {
-		err_set(e, ERR_UNAVAILABLE, "storage_error", NULL, "cannot store %s: %s", dst, strerror(errno));
+		err_set(e, ERR_UNAVAILABLE, "storage_error", NULL, "cannot store %s: %s", dst,
+			strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -325,8 +327,8 @@ static long s3_request(store_t *s, const char *method, const char *key, FILE *up
 		if (status == 404)
 			err_set(e, ERR_NOT_FOUND, "not_found", NULL, "no such object");
 		else if (status >= 300)
-			err_set(e, ERR_UNAVAILABLE, "storage_error", NULL, "object storage answered %ld for %s %s",
-				status, method, key);
+			err_set(e, ERR_UNAVAILABLE, "storage_error", NULL,
+				"object storage answered %ld for %s %s", status, method, key);
 	}
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
@@ -432,7 +434,8 @@ bool store_read(store_t *s, const char *key, int64_t off, size_t len, buf_t *out
 		return n >= 0 || err_set(e, ERR_UNAVAILABLE, "storage_error", NULL, "read failed");
 	}
 	char range[64];
-	snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long)off, (long long)(off + (int64_t)len - 1));
+	snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long)off,
+		 (long long)(off + (int64_t)len - 1));
 	sink_t sink = {.mem = out};
 	long status = s3_request(s, "GET", key, NULL, 0, NULL, range, &sink, NULL, e);
 	return status == 206 || status == 200;

@@ -31,8 +31,8 @@
 typedef struct store store_t;
 
 /* access_key/secret_key: "" falls back to AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. */
-store_t *store_open(const char *url, const char *data_dir, const char *access_key,
-		    const char *secret_key, err_t *e);
+store_t *store_open(const char *url, const char *data_dir, const char *access_key, const char *secret_key,
+		    err_t *e);
 void store_close(store_t *s);
 /* "local" or "s3" */
 const char *store_kind(const store_t *s);

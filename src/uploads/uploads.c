@@ -73,8 +73,8 @@ static bool not_found(err_t *e)
 	return err_set(e, ERR_NOT_FOUND, "upload_not_found", NULL, "no such upload");
 }
 
-bool uploads_create(db_conn_t *c, int64_t user_id, int64_t length, const char *filename,
-		    const char *filetype, int expiry_s, upload_t *out, err_t *e)
+bool uploads_create(db_conn_t *c, int64_t user_id, int64_t length, const char *filename, const char *filetype,
+		    int expiry_s, upload_t *out, err_t *e)
 {
 	unsigned char raw[UPLOAD_ID_LEN / 2];
 	char id[UPLOAD_ID_LEN + 1];
@@ -84,13 +84,15 @@ bool uploads_create(db_conn_t *c, int64_t user_id, int64_t length, const char *f
 	uploads_spool_path(id, path, sizeof(path));
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "cannot create the upload file");
+		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL,
+			       "cannot create the upload file");
 	close(fd);
 	int64_t now = time_now_ms();
-	db_stmt_t *s = db_prepare(c,
-				  "INSERT INTO uploads (id, user_id, length, offset_bytes, filename, filetype, state,"
-				  " created_at, updated_at, expires_at) VALUES (?, ?, ?, 0, ?, ?, 'uploading', ?, ?, ?)",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "INSERT INTO uploads (id, user_id, length, offset_bytes, filename, filetype, state,"
+		       " created_at, updated_at, expires_at) VALUES (?, ?, ?, 0, ?, ?, 'uploading', ?, ?, ?)",
+		       e);
 	if (!s) {
 		unlink(path);
 		return false;
@@ -194,7 +196,8 @@ bool uploads_write_begin(db_conn_t *c, const char *id, int64_t user_id, int64_t 
 	/* Drop bytes that were written but never acknowledged. */
 	if (ftruncate(fd, w->up.offset) != 0 || lseek(fd, w->up.offset, SEEK_SET) < 0) {
 		close(fd);
-		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "cannot prepare the upload file");
+		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL,
+			       "cannot prepare the upload file");
 	}
 	w->fd = fd;
 	w->start = w->up.offset;
@@ -237,7 +240,8 @@ static void release(upload_write_t *w)
 static bool commit_offset(db_conn_t *c, upload_write_t *w, int64_t *offset, err_t *e)
 {
 	if (fsync(w->fd) != 0)
-		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "cannot make the data durable");
+		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL,
+			       "cannot make the data durable");
 	int64_t next = w->start + w->written;
 	db_stmt_t *s = db_prepare(c,
 				  "UPDATE uploads SET offset_bytes = ?, state = ?, updated_at = ?"
@@ -345,8 +349,8 @@ bool uploads_consume(db_conn_t *c, const char *id, int64_t user_id, err_t *e)
 int uploads_expire(db_conn_t *c, int64_t now_ms, int max)
 {
 	err_t e;
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT id FROM uploads WHERE state <> 'consumed' AND expires_at < ? LIMIT ?", &e);
+	db_stmt_t *s =
+	    db_prepare(c, "SELECT id FROM uploads WHERE state <> 'consumed' AND expires_at < ? LIMIT ?", &e);
 	if (!s)
 		return 0;
 	db_bind_i64(s, 1, now_ms);

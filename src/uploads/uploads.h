@@ -58,8 +58,8 @@ typedef struct {
 bool uploads_init(const char *data_dir, err_t *e);
 void uploads_cleanup(void);
 
-bool uploads_create(db_conn_t *c, int64_t user_id, int64_t length, const char *filename,
-		    const char *filetype, int expiry_s, upload_t *out, err_t *e);
+bool uploads_create(db_conn_t *c, int64_t user_id, int64_t length, const char *filename, const char *filetype,
+		    int expiry_s, upload_t *out, err_t *e);
 /* Foreign or unknown ids are ERR_NOT_FOUND, expired ones ERR_NOT_FOUND too. */
 bool uploads_get(db_conn_t *c, const char *id, int64_t user_id, upload_t *out, err_t *e);
 bool uploads_delete(db_conn_t *c, const char *id, int64_t user_id, err_t *e);

@@ -284,7 +284,8 @@ static void read_user_row(db_stmt_t *s, void *elem)
 
 bool users_list(db_conn_t *c, int64_t before, int limit, user_t **out, int *count, int64_t *next, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c, "SELECT " USER_COLS " FROM users WHERE id < ? ORDER BY id DESC LIMIT ?", e);
+	db_stmt_t *s =
+	    db_prepare(c, "SELECT " USER_COLS " FROM users WHERE id < ? ORDER BY id DESC LIMIT ?", e);
 	if (!s)
 		return false;
 	return db_page(s, 1, before, limit, sizeof(user_t), offsetof(user_t, id), read_user_row, NULL,

@@ -39,7 +39,6 @@
 #include "users/users.h"
 #include "videos/videos.h"
 
-
 static store_t *the_store;
 static char *work_root;
 
@@ -64,7 +63,8 @@ static void rm_rf(const char *dir)
 
 static bool set_failed(db_conn_t *c, int64_t id, const char *reason, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c, "UPDATE videos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", e);
+	db_stmt_t *s =
+	    db_prepare(c, "UPDATE videos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?", e);
 	if (!s)
 		return false;
 	db_bind_text(s, 1, reason);
@@ -78,10 +78,11 @@ static bool set_failed(db_conn_t *c, int64_t id, const char *reason, err_t *e)
 static bool insert_highlight(db_conn_t *c, int64_t video_id, int rank, int64_t start_ms, int64_t end_ms,
 			     int score_milli, const char *reasons, const char *model, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c,
-				  "INSERT INTO highlights (id, video_id, rank, start_ms, end_ms, score_milli, reasons,"
-				  " model, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "INSERT INTO highlights (id, video_id, rank, start_ms, end_ms, score_milli, reasons,"
+		       " model, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, id_new());
@@ -101,10 +102,11 @@ static bool insert_highlight(db_conn_t *c, int64_t video_id, int rank, int64_t s
 static bool set_ready(db_conn_t *c, int64_t id, int64_t duration_ms, int w, int h, int fps_milli,
 		      const char *web_key, const char *thumb_key, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c,
-				  "UPDATE videos SET status = 'ready', duration_ms = ?, width = ?, height = ?,"
-				  " fps_milli = ?, web_key = ?, thumb_key = ?, error = NULL, updated_at = ? WHERE id = ?",
-				  e);
+	db_stmt_t *s = db_prepare(
+	    c,
+	    "UPDATE videos SET status = 'ready', duration_ms = ?, width = ?, height = ?,"
+	    " fps_milli = ?, web_key = ?, thumb_key = ?, error = NULL, updated_at = ? WHERE id = ?",
+	    e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, duration_ms);
@@ -135,8 +137,8 @@ static bool copy_object(const char *from, const char *to, const char *tmpdir, er
 static bool reuse_twin(db_conn_t *c, const video_t *v, const char *tmpdir, bool *done, err_t *e)
 {
 	*done = false;
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT id FROM videos WHERE sha256 = ? AND status = 'ready' AND id <> ? LIMIT 1", e);
+	db_stmt_t *s = db_prepare(
+	    c, "SELECT id FROM videos WHERE sha256 = ? AND status = 'ready' AND id <> ? LIMIT 1", e);
 	if (!s)
 		return false;
 	db_bind_text(s, 1, v->sha256);
@@ -271,15 +273,15 @@ static bool store_results(jobs_ctx_t *ctx, const video_t *v, json_t *result, con
 	{
 		char *reasons = jx_dump(json_object_get(h, "reasons"));
 		ok = insert_highlight(c, v->id, (int)i + 1, (int64_t)(num(h, "start_s") * 1000),
-				      (int64_t)(num(h, "end_s") * 1000), (int)(num(h, "score") * 1000), reasons,
-				      model ? model : "unknown", e);
+				      (int64_t)(num(h, "end_s") * 1000), (int)(num(h, "score") * 1000),
+				      reasons, model ? model : "unknown", e);
 		free(reasons);
 		if (!ok)
 			break;
 	}
-	ok = ok && set_ready(c, v->id, (int64_t)(num(info, "duration_s") * 1000),
-			     (int)num(info, "display_width"), (int)num(info, "display_height"),
-			     (int)(num(info, "fps") * 1000), web, thumb, e) &&
+	ok = ok &&
+	     set_ready(c, v->id, (int64_t)(num(info, "duration_s") * 1000), (int)num(info, "display_width"),
+		       (int)num(info, "display_height"), (int)(num(info, "fps") * 1000), web, thumb, e) &&
 	     db_commit(c, e);
 	if (!ok)
 		db_rollback(c);
@@ -389,8 +391,9 @@ static bool process_video(jobs_ctx_t *ctx, const job_t *job, bool *permanent, er
 		 (long long)(pro ? cfg->pro_max_upload_bytes : cfg->free_max_upload_bytes));
 	snprintf(mem, sizeof(mem), "%lld", (long long)cfg->media_memory_bytes);
 	snprintf(cpu, sizeof(cpu), "%d", cfg->media_timeout_s * 2);
-	const char *args[] = {"media-job", "process", "--in", src, "--out", dir, "--max-duration", max_dur,
-			      "--max-bytes", max_bytes, "--memory", mem, "--cpu", cpu, NULL};
+	const char *args[] = {"media-job",	"process", "--in",	  src,	     "--out",	 dir,
+			      "--max-duration", max_dur,   "--max-bytes", max_bytes, "--memory", mem,
+			      "--cpu",		cpu,	   NULL};
 	if (!videos_run_media(ctx, args, &result, e)) {
 		if (e->kind == ERR_INVALID) {
 			*permanent = true;

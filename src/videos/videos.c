@@ -16,9 +16,9 @@
 #include "jobs/jobs.h"
 #include "uploads/uploads.h"
 
-#define VIDEO_COLS                                                                                 \
-	"v.id, v.user_id, v.title, v.game, v.status, v.job_id, v.sha256, v.size_bytes, v.duration_ms," \
-	" v.width, v.height, v.fps_milli, v.source_key, v.web_key, v.thumb_key, v.error, v.created_at," \
+#define VIDEO_COLS                                                                                           \
+	"v.id, v.user_id, v.title, v.game, v.status, v.job_id, v.sha256, v.size_bytes, v.duration_ms,"       \
+	" v.width, v.height, v.fps_milli, v.source_key, v.web_key, v.thumb_key, v.error, v.created_at,"      \
 	" coalesce(j.progress, 0)"
 #define VIDEO_FROM " FROM videos v LEFT JOIN jobs j ON j.id = v.job_id"
 
@@ -61,8 +61,9 @@ static bool not_found(err_t *e)
 
 bool videos_get(db_conn_t *c, int64_t id, int64_t owner, video_t *out, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c, "SELECT " VIDEO_COLS VIDEO_FROM " WHERE v.id = ? AND (CAST(? AS BIGINT) = 0 OR v.user_id = ?)",
-				  e);
+	db_stmt_t *s = db_prepare(
+	    c, "SELECT " VIDEO_COLS VIDEO_FROM " WHERE v.id = ? AND (CAST(? AS BIGINT) = 0 OR v.user_id = ?)",
+	    e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, id);
@@ -107,8 +108,9 @@ bool videos_create_from_upload(db_conn_t *c, store_t *st, int64_t user_id, const
 	}
 	if (strcmp(u.state, "complete") != 0)
 		return err_set(e, ERR_CONFLICT, "upload_not_complete", "upload_id",
-			       strcmp(u.state, "consumed") == 0 ? "this upload already became a video"
-							       : "the upload is not complete yet (%lld of %lld bytes)",
+			       strcmp(u.state, "consumed") == 0
+				   ? "this upload already became a video"
+				   : "the upload is not complete yet (%lld of %lld bytes)",
 			       (long long)u.offset, (long long)u.length);
 	char sha[65];
 	if (!uploads_sha256(upload_id, sha, e))
@@ -129,14 +131,19 @@ bool videos_create_from_upload(db_conn_t *c, store_t *st, int64_t user_id, const
 		goto fail_store;
 	if (!uploads_consume(c, upload_id, user_id, e))
 		goto fail_tx;
-	job_spec_t spec = {.kind = "video.process", .payload = payload, .owner_id = user_id,
-			   .unique_key = ukey, .priority = 0, .max_attempts = 3};
+	job_spec_t spec = {.kind = "video.process",
+			   .payload = payload,
+			   .owner_id = user_id,
+			   .unique_key = ukey,
+			   .priority = 0,
+			   .max_attempts = 3};
 	if (!jobs_enqueue(c, &spec, &job_id, e))
 		goto fail_tx;
-	db_stmt_t *s = db_prepare(c,
-				  "INSERT INTO videos (id, user_id, title, game, status, job_id, sha256, size_bytes,"
-				  " source_key, created_at, updated_at) VALUES (?, ?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?)",
-				  e);
+	db_stmt_t *s = db_prepare(
+	    c,
+	    "INSERT INTO videos (id, user_id, title, game, status, job_id, sha256, size_bytes,"
+	    " source_key, created_at, updated_at) VALUES (?, ?, ?, ?, 'processing', ?, ?, ?, ?, ?, ?)",
+	    e);
 	if (!s)
 		goto fail_tx;
 	db_bind_i64(s, 1, id);
@@ -182,8 +189,10 @@ bool videos_delete(db_conn_t *c, store_t *st, int64_t id, int64_t owner, err_t *
 	const char *keys[] = {v.source_key, v.web_key, v.thumb_key};
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
 		err_t e2;
-		if (keys[i][0] && (i == 0 || strcmp(keys[i], v.source_key) != 0) && !store_delete(st, keys[i], &e2))
-			log_warn("could not delete a stored object", "key", keys[i], "detail", e2.detail, NULL);
+		if (keys[i][0] && (i == 0 || strcmp(keys[i], v.source_key) != 0) &&
+		    !store_delete(st, keys[i], &e2))
+			log_warn("could not delete a stored object", "key", keys[i], "detail", e2.detail,
+				 NULL);
 	}
 	return true;
 }
@@ -208,7 +217,8 @@ bool videos_highlights(db_conn_t *c, int64_t video_id, highlight_t **out, int *c
 {
 	*out = NULL;
 	*count = 0;
-	db_stmt_t *s = db_prepare(c, "SELECT " HL_COLS " FROM highlights h WHERE h.video_id = ? ORDER BY h.rank", e);
+	db_stmt_t *s =
+	    db_prepare(c, "SELECT " HL_COLS " FROM highlights h WHERE h.video_id = ? ORDER BY h.rank", e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, video_id);
@@ -240,10 +250,11 @@ void videos_highlights_free(highlight_t *h, int count)
 
 bool videos_highlight_get(db_conn_t *c, int64_t id, highlight_t *out, int64_t *owner, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT " HL_COLS ", v.user_id FROM highlights h JOIN videos v ON v.id = h.video_id"
-				  " WHERE h.id = ?",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "SELECT " HL_COLS ", v.user_id FROM highlights h JOIN videos v ON v.id = h.video_id"
+		       " WHERE h.id = ?",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, id);
@@ -262,9 +273,8 @@ bool videos_feedback_report(db_conn_t *c, feedback_stat_t **out, int *count, err
 {
 	*out = NULL;
 	*count = 0;
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT model, count(*), sum(kept) FROM highlight_feedback GROUP BY model ORDER BY model",
-				  e);
+	db_stmt_t *s = db_prepare(
+	    c, "SELECT model, count(*), sum(kept) FROM highlight_feedback GROUP BY model ORDER BY model", e);
 	if (!s)
 		return false;
 	int cap = 4, n = 0, rc;
@@ -299,11 +309,12 @@ bool videos_feedback(db_conn_t *c, int64_t highlight_id, int64_t user_id, bool k
 		free(h.reasons);
 		return err_set(e, ERR_NOT_FOUND, "highlight_not_found", NULL, "no such highlight");
 	}
-	db_stmt_t *s = db_prepare(c,
-				  "INSERT INTO highlight_feedback (highlight_id, user_id, kept, model, created_at)"
-				  " VALUES (?, ?, ?, ?, ?) ON CONFLICT (highlight_id, user_id)"
-				  " DO UPDATE SET kept = excluded.kept, created_at = excluded.created_at",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "INSERT INTO highlight_feedback (highlight_id, user_id, kept, model, created_at)"
+		       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (highlight_id, user_id)"
+		       " DO UPDATE SET kept = excluded.kept, created_at = excluded.created_at",
+		       e);
 	bool ok = false;
 	if (s) {
 		db_bind_i64(s, 1, highlight_id);

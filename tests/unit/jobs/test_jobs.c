@@ -23,8 +23,12 @@ static int64_t enqueue(dbfix_t *f, const char *kind, int priority, const char *k
 {
 	err_t e;
 	int64_t id = 0;
-	job_spec_t s = {.kind = kind, .payload = "{\"x\":1}", .owner_id = 7, .unique_key = key,
-			.priority = priority, .max_attempts = max_attempts};
+	job_spec_t s = {.kind = kind,
+			.payload = "{\"x\":1}",
+			.owner_id = 7,
+			.unique_key = key,
+			.priority = priority,
+			.max_attempts = max_attempts};
 	if (!jobs_enqueue(f->c, &s, &id, &e))
 		fail_msg("jobs_enqueue: %s", e.detail);
 	return id;
