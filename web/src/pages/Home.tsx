@@ -3,9 +3,9 @@ import { Link } from '../router';
 import { useTitle } from '../components/ui';
 
 const highlights = [
-  { at: '02:14', pos: 14, tag: 'Multi-kill', reason: 'Three eliminations in 4.2 seconds' },
-  { at: '07:51', pos: 49, tag: 'Clutch', reason: 'Won a 1v3 with 12 HP left' },
-  { at: '12:36', pos: 79, tag: 'Big play', reason: 'Long-range shot, crowd noise spiked' },
+  { at: '02:14', pos: 14, tag: 'Gunfire', reason: '7 sharp sound onsets in 2 s' },
+  { at: '07:51', pos: 49, tag: 'Loud', reason: 'Loudness spike +21 dB over the last 10 s' },
+  { at: '12:36', pos: 79, tag: 'Action', reason: 'Burst of motion and 3 scene cuts in 4 s' },
 ];
 
 function HeroVisual() {
