@@ -17,17 +17,16 @@
 
 typedef enum {
 	ERR_NONE = 0,
-	ERR_BAD_REQUEST,     /* malformed request (400) */
-	ERR_INVALID,	     /* well-formed but fails validation (422) */
-	ERR_UNAUTHORIZED,    /* 401 */
-	ERR_FORBIDDEN,	     /* 403 */
-	ERR_NOT_FOUND,	     /* 404 */
-	ERR_CONFLICT,	     /* 409 */
-	ERR_TOO_LARGE,	     /* 413 */
-	ERR_RATE_LIMITED,    /* 429, retry_after set */
-	ERR_INTERNAL,	     /* 500 */
-	ERR_NOT_IMPLEMENTED, /* 501 */
-	ERR_UNAVAILABLE,     /* 503 */
+	ERR_BAD_REQUEST,  /* malformed request (400) */
+	ERR_INVALID,	  /* well-formed but fails validation (422) */
+	ERR_UNAUTHORIZED, /* 401 */
+	ERR_FORBIDDEN,	  /* 403 */
+	ERR_NOT_FOUND,	  /* 404 */
+	ERR_CONFLICT,	  /* 409 */
+	ERR_TOO_LARGE,	  /* 413 */
+	ERR_RATE_LIMITED, /* 429, retry_after set */
+	ERR_INTERNAL,	  /* 500 */
+	ERR_UNAVAILABLE,  /* 503 */
 } err_kind_t;
 
 typedef struct {

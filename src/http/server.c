@@ -202,8 +202,6 @@ int http_status_for(err_kind_t kind)
 		return 429;
 	case ERR_INTERNAL:
 		return 500;
-	case ERR_NOT_IMPLEMENTED:
-		return 501;
 	case ERR_UNAVAILABLE:
 		return 503;
 	}
@@ -239,8 +237,6 @@ static const char *status_title(int status)
 		return "Too Many Requests";
 	case 460:
 		return "Checksum Mismatch";
-	case 501:
-		return "Not Implemented";
 	case 503:
 		return "Service Unavailable";
 	default:

@@ -137,7 +137,7 @@ static void run_one(db_conn_t *c, const char *worker, job_t *job)
 	bool permanent = false;
 	uint64_t t0 = time_mono_ns();
 	bool ok = fn ? fn(&ctx, job, &permanent, &e)
-		     : (permanent = true, err_set(&e, ERR_NOT_IMPLEMENTED, "unknown_job", NULL,
+		     : (permanent = true, err_set(&e, ERR_INVALID, "unknown_job", NULL,
 						  "no handler for job kind %s", job->kind));
 	jobs_timing(&ctx, "total", (double)(time_mono_ns() - t0) / 1e6);
 	char *timings = jx_dump(ctx.timings);
