@@ -34,6 +34,8 @@
 #include "clips/clips.h"
 #include "jobs/jobs.h"
 #include "media/cli.h"
+#include "social/feed.h"
+#include "social/seed.h"
 #include "media/job.h"
 #include "media/render.h"
 #include "store/store.h"
@@ -57,7 +59,8 @@ static void usage(FILE *f)
 		   "                               create an account; the password is read from stdin\n"
 		   "  admin reset-password --login U   set a new password (stdin); ends all sessions\n"
 		   "  admin list                   list accounts\n"
-		   "  seed users [--count N]       create N demo users (password: cosmiv-demo-pass)\n"
+		   "  seed --users N --posts M [--follows-per-user K] [--reuse-clips]\n"
+		   "                               demo users (password: cosmiv-demo-pass), follows, posts\n"
 		   "  config                       print every setting and its value\n"
 		   "  version                      print the version\n\n"
 		   "Settings come from COSMIV_* environment variables; see .env.example.\n");
@@ -116,6 +119,7 @@ static bool init_auth(err_t *e)
 	if (!auth_load_secret(cfg->jwt_secret, cfg->data_dir, config_is_production(), &key, &keylen, e))
 		return false;
 	bool ok = auth_init(key, keylen, cfg->access_ttl_s, cfg->refresh_ttl_s, e);
+	feed_init(key, keylen);
 	sodium_memzero(key, keylen);
 	free(key);
 	password_init(cfg->argon2_memlimit, cfg->argon2_opslimit, cfg->hash_concurrency);
@@ -280,6 +284,14 @@ static const char *opt(int argc, char **argv, const char *name)
 	return NULL;
 }
 
+static bool flag(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return true;
+	return false;
+}
+
 static bool read_password(char *out, size_t n)
 {
 	if (isatty(STDIN_FILENO))
@@ -373,16 +385,41 @@ out:
 
 /* ==== seed ==== */
 
+static bool opt_count(int argc, char **argv, const char *name, int64_t max, int64_t *out)
+{
+	const char *v = opt(argc, argv, name);
+	if (v && (!parse_i64(v, out) || *out < 0 || *out > max)) {
+		fprintf(stderr, "cosmiv seed: %s must be 0..%lld\n", name, (long long)max);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * cosmiv seed --users N --posts M [--follows-per-user K] [--reuse-clips]
+ * (and the older form `seed users --count N`). Users first (one shared
+ * Argon2id hash: seeding a million users must not take a day), then the
+ * social data over every user in the database (social/seed.c).
+ */
 static int cmd_seed(int argc, char **argv)
 {
-	if (argc < 1 || strcmp(argv[0], "users") != 0) {
-		fprintf(stderr, "cosmiv seed: only `seed users [--count N]` exists so far\n");
+	int64_t count = 0, posts = 0, follows = 10;
+	bool legacy = argc >= 1 && strcmp(argv[0], "users") == 0;
+	if (legacy) {
+		count = 100;
+		if (!opt_count(argc, argv, "--count", 10000000, &count))
+			return 2;
+	} else if (!opt_count(argc, argv, "--users", 10000000, &count) ||
+		   !opt_count(argc, argv, "--posts", 100000000, &posts) ||
+		   !opt_count(argc, argv, "--follows-per-user", 10000, &follows))
+		return 2;
+	if (opt(argc, argv, "--communities")) {
+		fprintf(stderr, "cosmiv seed: --communities: communities are not part of this version yet\n");
 		return 2;
 	}
-	int64_t count = 100;
-	const char *cs = opt(argc, argv, "--count");
-	if (cs && (!parse_i64(cs, &count) || count < 1 || count > 10000000)) {
-		fprintf(stderr, "cosmiv seed: --count must be 1..10000000\n");
+	if (!legacy && count == 0 && posts == 0) {
+		fprintf(stderr,
+			"usage: cosmiv seed --users N --posts M [--follows-per-user K] [--reuse-clips]\n");
 		return 2;
 	}
 	static const char *adj[] = {"swift", "silent", "crimson", "lucky", "frost", "neon", "rapid", "iron"};
@@ -396,7 +433,7 @@ static int cmd_seed(int argc, char **argv)
 	password_init(cfg->argon2_memlimit, cfg->argon2_opslimit, 1);
 	char hash[PASSWORD_HASH_MAX];
 	int rc = 1;
-	/* One hash for every demo account: seeding a million users must not take a day. */
+	uint64_t t0 = time_mono_ns();
 	if (!c || !password_hash("cosmiv-demo-pass", hash) || !db_begin(c, &e)) {
 		fail("seed", &e);
 		goto out;
@@ -422,7 +459,21 @@ static int cmd_seed(int argc, char **argv)
 		fail("seed", &e);
 		goto out;
 	}
-	printf("created %lld demo users (password: cosmiv-demo-pass)\n", (long long)made);
+	printf("created %lld demo users (password: cosmiv-demo-pass) in %.1f s\n", (long long)made,
+	       (double)(time_mono_ns() - t0) / 1e9);
+	if (!legacy && (posts > 0 || follows > 0)) {
+		seed_opts_t so = {.posts = posts,
+				  .follows_per_user = follows,
+				  .reuse_clips = flag(argc, argv, "--reuse-clips")};
+		seed_stats_t st;
+		uint64_t t1 = time_mono_ns();
+		if (!seed_social(c, &so, &st, &e)) {
+			fail("seed", &e);
+			goto out;
+		}
+		printf("created %lld posts, %lld comments and %lld follows in %.1f s\n", (long long)st.posts,
+		       (long long)st.comments, (long long)st.follows, (double)(time_mono_ns() - t1) / 1e9);
+	}
 	rc = 0;
 out:
 	db_disconnect(c);

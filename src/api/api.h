@@ -48,6 +48,15 @@ void api_uploads_routes(void);
 void api_videos_routes(void);
 
 void api_clips_routes(void);
+void api_social_routes(void);
+void api_feed_routes(void);
+
+/* ==== social rendering shared by social_api.c and feed_api.c ==== */
+/* The caller when an Authorization header is sent (a bad token answers 401 and sets *failed);
+ * NULL and *failed false when anonymous. */
+const auth_principal_t *api_viewer(http_req_t *r, bool *failed);
+/* GET /api/v2/users/{username}: the public profile with its social counts. */
+void api_profile(http_req_t *r);
 
 struct store;
 /* The object store media handlers serve from (set before the server starts). */

@@ -36,6 +36,9 @@ static json_t *clip_json(const clip_t *k)
 	char path[80];
 	snprintf(path, sizeof(path), "/api/v2/clips/%lld/file", (long long)k->id);
 	json_object_set_new(j, "download_url", ready ? api_signed_url(path) : json_null());
+	snprintf(path, sizeof(path), "/api/v2/clips/%lld/thumbnail", (long long)k->id);
+	json_object_set_new(j, "thumbnail_url",
+			    ready && k->thumb_key[0] ? api_signed_url(path) : json_null());
 	json_object_set_new(j, "created_at", jx_time(k->created_at));
 	return j;
 }
@@ -182,6 +185,27 @@ static void clip_file(http_req_t *r)
 	api_serve_object(r, k.object_key, "video/mp4");
 }
 
+static void clip_thumbnail(http_req_t *r)
+{
+	int64_t id;
+	char path[80];
+	if (!clip_id(r, &id))
+		return;
+	snprintf(path, sizeof(path), "/api/v2/clips/%lld/thumbnail", (long long)id);
+	if (!api_check_signed(r, path))
+		return;
+	db_conn_t *c = api_conn(r);
+	clip_t k;
+	err_t e;
+	if (!c)
+		return;
+	if (!clips_get(c, id, 0, &k, &e) || !k.thumb_key[0]) {
+		http_error(r, ERR_NOT_FOUND, "clip_not_found", NULL, "no such clip thumbnail");
+		return;
+	}
+	api_serve_object(r, k.thumb_key, "image/jpeg");
+}
+
 void api_clips_routes(void)
 {
 	http_route(HTTP_POST, "/api/v2/clips", create_clip, HTTP_ROUTE_JSON);
@@ -189,4 +213,5 @@ void api_clips_routes(void)
 	http_route(HTTP_GET, "/api/v2/clips/{id}", get_clip, 0);
 	http_route(HTTP_DELETE, "/api/v2/clips/{id}", delete_clip, 0);
 	http_route(HTTP_GET, "/api/v2/clips/{id}/file", clip_file, HTTP_ROUTE_NOLOG);
+	http_route(HTTP_GET, "/api/v2/clips/{id}/thumbnail", clip_thumbnail, HTTP_ROUTE_NOLOG);
 }

@@ -22,6 +22,8 @@ void api_init(db_t *db)
 	api_uploads_routes();
 	api_videos_routes();
 	api_clips_routes();
+	api_social_routes();
+	api_feed_routes();
 }
 
 db_t *api_db(void)

@@ -95,33 +95,11 @@ static void me_delete(http_req_t *r)
 	json_decref(in);
 }
 
-static void profile_get(http_req_t *r)
-{
-	const char *name = http_param(r, "username");
-	err_t e;
-	if (!users_valid_username(name, &e)) {
-		http_error(r, ERR_NOT_FOUND, "user_not_found", NULL, "no such user");
-		return;
-	}
-	db_conn_t *c = api_conn(r);
-	if (!c)
-		return;
-	user_t u;
-	if (!users_get_by_username(c, name, &u, &e) || u.disabled) {
-		if (e.kind == ERR_NOT_FOUND || u.disabled)
-			http_error(r, ERR_NOT_FOUND, "user_not_found", NULL, "no such user");
-		else
-			http_problem(r, &e);
-		return;
-	}
-	http_json(r, 200, api_user_json(&u, false));
-}
-
 void api_users_routes(void)
 {
 	http_route(HTTP_GET, "/api/v2/users/me", me_get, 0);
 	http_route(HTTP_PATCH, "/api/v2/users/me", me_patch, HTTP_ROUTE_JSON);
 	http_route(HTTP_DELETE, "/api/v2/users/me", me_delete, HTTP_ROUTE_JSON);
 	http_route(HTTP_POST, "/api/v2/users/me/password", me_password, HTTP_ROUTE_JSON);
-	http_route(HTTP_GET, "/api/v2/users/{username}", profile_get, 0);
+	http_route(HTTP_GET, "/api/v2/users/{username}", api_profile, 0);
 }

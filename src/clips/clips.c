@@ -16,7 +16,7 @@
 #define CLIP_COLS                                                                                            \
 	"c.id, c.user_id, c.video_id, c.highlight_id, c.job_id, c.title, c.status, c.aspect, c.fill,"        \
 	" c.start_ms, c.end_ms, c.duration_ms, c.width, c.height, c.copied, c.watermark, c.object_key,"      \
-	" c.error, c.created_at, coalesce(j.progress, 0)"
+	" c.error, c.created_at, coalesce(j.progress, 0), c.thumb_key"
 #define CLIP_FROM " FROM clips c LEFT JOIN jobs j ON j.id = c.job_id"
 
 static void col(db_stmt_t *s, int i, char *dst, size_t n)
@@ -49,6 +49,7 @@ static void read_clip(db_stmt_t *s, clip_t *k)
 	col(s, 17, k->error, sizeof(k->error));
 	k->created_at = db_col_i64(s, 18);
 	k->progress = strcmp(k->status, "ready") == 0 ? 100 : (int)db_col_i64(s, 19);
+	col(s, 20, k->thumb_key, sizeof(k->thumb_key));
 }
 
 bool clips_get(db_conn_t *c, int64_t id, int64_t owner, clip_t *out, err_t *e)
@@ -204,6 +205,8 @@ bool clips_delete(db_conn_t *c, store_t *st, int64_t id, int64_t owner, err_t *e
 	err_t e2;
 	if (k.object_key[0] && !store_delete(st, k.object_key, &e2))
 		log_warn("could not delete a stored clip", "key", k.object_key, NULL);
+	if (k.thumb_key[0] && !store_delete(st, k.thumb_key, &e2))
+		log_warn("could not delete a stored clip thumbnail", "key", k.thumb_key, NULL);
 	return true;
 }
 
@@ -212,23 +215,29 @@ void clips_delete_objects_of_video(db_conn_t *c, store_t *st, int64_t video_id)
 	err_t e;
 	int64_t after = 0;
 	for (;;) { /* in pages, so a video with many clips needs no big buffer */
-		db_stmt_t *s = db_prepare(c,
-					  "SELECT id, object_key FROM clips WHERE video_id = ? AND id > ?"
-					  " AND object_key IS NOT NULL ORDER BY id LIMIT 64",
-					  &e);
+		db_stmt_t *s =
+		    db_prepare(c,
+			       "SELECT id, object_key, thumb_key FROM clips WHERE video_id = ? AND id > ?"
+			       " AND object_key IS NOT NULL ORDER BY id LIMIT 64",
+			       &e);
 		if (!s)
 			return;
 		db_bind_i64(s, 1, video_id);
 		db_bind_i64(s, 2, after);
-		char keys[64][128];
+		char keys[64][128], thumbs[64][128];
 		int n = 0;
 		while (n < 64 && db_step(s, &e) == DB_ROW) {
 			after = db_col_i64(s, 0);
-			str_copy(keys[n++], sizeof(keys[0]), db_col_text(s, 1));
+			str_copy(keys[n], sizeof(keys[0]), db_col_text(s, 1));
+			str_copy(thumbs[n++], sizeof(thumbs[0]),
+				 db_col_is_null(s, 2) ? "" : db_col_text(s, 2));
 		}
 		db_finish(s);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			store_delete(st, keys[i], &e);
+			if (thumbs[i][0])
+				store_delete(st, thumbs[i], &e);
+		}
 		if (n < 64)
 			return;
 	}

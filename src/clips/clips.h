@@ -34,6 +34,7 @@ typedef struct {
 	int width, height;
 	bool copied, watermark;
 	char object_key[128];
+	char thumb_key[128]; /* "" when the clip has no poster frame */
 	char error[512];
 	int progress;
 	int64_t created_at;

@@ -35,12 +35,12 @@ static bool set_failed(db_conn_t *c, int64_t id, const char *reason)
 	return rc == DB_DONE;
 }
 
-static bool set_ready(db_conn_t *c, int64_t id, json_t *res, const char *key, err_t *e)
+static bool set_ready(db_conn_t *c, int64_t id, json_t *res, const char *key, const char *thumb_key, err_t *e)
 {
 	db_stmt_t *s = db_prepare(
 	    c,
 	    "UPDATE clips SET status = 'ready', duration_ms = ?, width = ?, height = ?, copied = ?,"
-	    " object_key = ?, error = NULL, updated_at = ? WHERE id = ?",
+	    " object_key = ?, thumb_key = ?, error = NULL, updated_at = ? WHERE id = ?",
 	    e);
 	if (!s)
 		return false;
@@ -49,8 +49,9 @@ static bool set_ready(db_conn_t *c, int64_t id, json_t *res, const char *key, er
 	db_bind_i64(s, 3, json_integer_value(json_object_get(res, "height")));
 	db_bind_i64(s, 4, json_is_true(json_object_get(res, "copied")) ? 1 : 0);
 	db_bind_text(s, 5, key);
-	db_bind_i64(s, 6, time_now_ms());
-	db_bind_i64(s, 7, id);
+	db_bind_text(s, 6, thumb_key);
+	db_bind_i64(s, 7, time_now_ms());
+	db_bind_i64(s, 8, id);
 	int rc = db_step(s, e);
 	db_finish(s);
 	return rc == DB_DONE;
@@ -75,10 +76,11 @@ static bool render_clip(jobs_ctx_t *ctx, const job_t *job, bool *permanent, err_
 		return false;
 	bool ok = false;
 	json_t *result = NULL;
-	char src[PATH_MAX], out[PATH_MAX], start[32], end[32], mem[24], cpu[24];
+	char src[PATH_MAX], out[PATH_MAX], thumb[PATH_MAX], start[32], end[32], mem[24], cpu[24];
 	if (!videos_local_source(the_store, &v, dir, src, sizeof(src), e))
 		goto out;
 	snprintf(out, sizeof(out), "%s/clip.mp4", dir);
+	snprintf(thumb, sizeof(thumb), "%s/thumb.jpg", dir);
 	snprintf(start, sizeof(start), "%.3f", (double)k.start_ms / 1000.0);
 	snprintf(end, sizeof(end), "%.3f", (double)k.end_ms / 1000.0);
 	snprintf(mem, sizeof(mem), "%lld", (long long)cfg->media_memory_bytes);
@@ -88,7 +90,7 @@ static bool render_clip(jobs_ctx_t *ctx, const job_t *job, bool *permanent, err_
 			      "--end",	   end,	   "--aspect",	  k.aspect,
 			      "--fill",	   k.fill, "--watermark", k.watermark ? "1" : "0",
 			      "--memory",  mem,	   "--cpu",	  cpu,
-			      NULL};
+			      "--thumb",   thumb,  NULL};
 	if (!videos_run_media(ctx, args, &result, e)) {
 		if (e->kind == ERR_INVALID) {
 			*permanent = true;
@@ -101,8 +103,14 @@ static bool render_clip(jobs_ctx_t *ctx, const job_t *job, bool *permanent, err_
 	uint64_t t0 = time_mono_ns();
 	if (!store_put_file(the_store, key, out, "video/mp4", e))
 		goto out;
+	char tkey[64] = "";
+	if (json_is_true(json_object_get(result, "thumb"))) {
+		snprintf(tkey, sizeof(tkey), "clips/%lld.jpg", (long long)k.id);
+		if (!store_put_file(the_store, tkey, thumb, "image/jpeg", e))
+			goto out;
+	}
 	jobs_timing(ctx, "store", (double)(time_mono_ns() - t0) / 1e6);
-	ok = set_ready(c, k.id, result, key, e);
+	ok = set_ready(c, k.id, result, key, tkey[0] ? tkey : NULL, e);
 out:
 	if (!ok && !*permanent && job->attempts >= job->max_attempts)
 		set_failed(c, k.id, e->detail);

@@ -22,7 +22,7 @@
 #include "db/db.h"
 
 #define STMT_CACHE 128
-#define MAX_PARAMS 32
+#define MAX_PARAMS 64 /* the social module's batch lookups bind 52 */
 
 typedef struct {
 	db_stmt_t base;
@@ -158,6 +158,11 @@ static bool ensure_prepared(pg_conn_t *c, pg_stmt_t *s, err_t *e)
 		return true;
 	int n = 0;
 	char *sql = rewrite_placeholders(s->sql, &n);
+	if (n > MAX_PARAMS) {
+		free(sql);
+		return err_set(e, ERR_INTERNAL, "db_error", NULL, "a statement has more than %d parameters",
+			       MAX_PARAMS);
+	}
 	PGresult *r = PQprepare(c->h, s->name, sql, 0, NULL);
 	free(sql);
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;

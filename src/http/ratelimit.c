@@ -293,3 +293,38 @@ out:
 	}
 	return allowed;
 }
+
+/* ==== the shared key-value store for caches (feed snapshots) ==== */
+
+bool kv_shared(void)
+{
+	return use_redis;
+}
+
+bool kv_set(const char *key, const void *val, size_t n, int ttl_s)
+{
+	redisContext *c = use_redis ? redis_conn() : NULL;
+	if (!c)
+		return false;
+	redisReply *r = redisCommand(c, "SET cosmiv:%s %b EX %d", key, val, n, ttl_s);
+	bool ok = r && r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	return ok;
+}
+
+void *kv_get(const char *key, size_t *n)
+{
+	redisContext *c = use_redis ? redis_conn() : NULL;
+	*n = 0;
+	if (!c)
+		return NULL;
+	redisReply *r = redisCommand(c, "GET cosmiv:%s", key);
+	void *out = NULL;
+	if (r && r->type == REDIS_REPLY_STRING) {
+		out = xmalloc(r->len + 1);
+		memcpy(out, r->str, r->len);
+		*n = r->len;
+	}
+	freeReplyObject(r);
+	return out;
+}

@@ -18,6 +18,7 @@
 #define COSMIV_RATELIMIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -30,5 +31,16 @@ bool ratelimit_allow(const char *key, int per_min, int burst, int *retry_after_s
 bool ratelimit_local_allow(const char *key, int per_min, int burst, int64_t now_ms, int *retry_after_s);
 /* "redis" or "memory". */
 const char *ratelimit_backend(void);
+
+/*
+ * A small shared key-value store on the same Redis connection, for caches
+ * that every node must see (feed ranking snapshots). kv_shared() is false
+ * without COSMIV_REDIS_URL; then kv_set fails and kv_get finds nothing, and
+ * callers keep their data in-process. Keys are prefixed with "cosmiv:".
+ * kv_get returns a heap copy (the caller frees it) or NULL.
+ */
+bool kv_shared(void);
+bool kv_set(const char *key, const void *val, size_t n, int ttl_s);
+void *kv_get(const char *key, size_t *n);
 
 #endif

@@ -200,9 +200,12 @@ static int clip(int argc, char **argv)
 	media_clip_result_t res;
 	if (!media_render_clip(&req, &res, &e))
 		return refuse(in, &e, EXIT_REFUSED);
-	emit(json_pack("{s:{s:i, s:i, s:f, s:b, s:{s:f}}}", "result", "width", res.width, "height",
-		       res.height, "duration_s", res.duration_s, "copied", res.copied, "timings_ms", "render",
-		       (double)res.ms));
+	/* the poster frame for feeds: a third of the way in, from the rendered clip itself */
+	const char *thumb = arg(argc, argv, "--thumb");
+	bool has_thumb = thumb && media_thumbnail(out, thumb, res.duration_s / 3.0, 480, &e);
+	emit(json_pack("{s:{s:i, s:i, s:f, s:b, s:b, s:{s:f}}}", "result", "width", res.width, "height",
+		       res.height, "duration_s", res.duration_s, "copied", res.copied, "thumb", has_thumb,
+		       "timings_ms", "render", (double)res.ms));
 	return 0;
 }
 
