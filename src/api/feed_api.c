@@ -2,6 +2,7 @@
  * feed_api.c — /api/v2/feed/{new,following,trending,for-you} and
  * /api/v2/feed/preferences. Ranking and paging live in social/feed.c.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,71 @@
 #include "api/api.h"
 #include "social/feed.h"
 #include "api/social_json.h"
+#include "core/config.h"
 #include "social/social.h"
+
+/*
+ * The micro-cache: a signed-out page of New or Trending is the same bytes
+ * for everyone, so each node keeps the last rendering of each such query for
+ * COSMIV_FEED_CACHE_MS. A visitor may see a post up to that long after it
+ * was deleted; signed-in requests (likes, blocks, preferences) never come
+ * from here.
+ */
+#define MICRO_SLOTS 64
+
+static struct {
+	char *key;
+	char *body;
+	size_t len;
+	int64_t at_ms;
+} micro[MICRO_SLOTS];
+static pthread_mutex_t micro_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t micro_slot(const char *key)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = key; *p; p++)
+		h = (h ^ (uint32_t)(unsigned char)*p) * 16777619u;
+	return h % MICRO_SLOTS;
+}
+
+static bool micro_get(http_req_t *r, const char *key)
+{
+	int ttl = config_get()->feed_cache_ms;
+	if (ttl <= 0)
+		return false;
+	uint32_t i = micro_slot(key);
+	char *body = NULL;
+	size_t len = 0;
+	pthread_mutex_lock(&micro_mu);
+	if (micro[i].key && strcmp(micro[i].key, key) == 0 && time_now_ms() - micro[i].at_ms < ttl) {
+		body = xmalloc(micro[i].len);
+		memcpy(body, micro[i].body, micro[i].len);
+		len = micro[i].len;
+	}
+	pthread_mutex_unlock(&micro_mu);
+	if (!body)
+		return false;
+	http_send(r, 200, "application/json", body, len);
+	free(body);
+	return true;
+}
+
+static void micro_put(const char *key, const json_t *page)
+{
+	if (config_get()->feed_cache_ms <= 0)
+		return;
+	char *body = jx_dump(page), *k = xstrdup(key);
+	uint32_t i = micro_slot(key);
+	pthread_mutex_lock(&micro_mu);
+	free(micro[i].key);
+	free(micro[i].body);
+	micro[i].key = k;
+	micro[i].body = body;
+	micro[i].len = strlen(body);
+	micro[i].at_ms = time_now_ms();
+	pthread_mutex_unlock(&micro_mu);
+}
 
 static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
 {
@@ -28,14 +93,19 @@ static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
 		http_error(r, ERR_INVALID, "invalid_game", "game", "game must be a name of 1-40 characters");
 		return;
 	}
+	const char *cursor = http_query(r, "cursor");
+	char key[512] = "";
+	if (!p && (kind == FEED_NEW || kind == FEED_TRENDING)) {
+		snprintf(key, sizeof(key), "%c|%lld|%s|%s", (char)kind, (long long)limit, game ? game : "",
+			 cursor ? cursor : "");
+		if (micro_get(r, key))
+			return;
+	}
 	db_conn_t *c = api_conn(r);
 	if (!c)
 		return;
-	feed_query_t q = {.kind = kind,
-			  .viewer = p ? p->user.id : 0,
-			  .game = game,
-			  .limit = (int)limit,
-			  .cursor = http_query(r, "cursor")};
+	feed_query_t q = {
+	    .kind = kind, .viewer = p ? p->user.id : 0, .game = game, .limit = (int)limit, .cursor = cursor};
 	feed_page_t page;
 	err_t e;
 	post_t *items = NULL;
@@ -54,9 +124,11 @@ static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
 				if (page.ids[j] == items[i].id)
 					reasons[i] = page.reasons[j];
 	}
-	http_json(
-	    r, 200,
-	    api_posts_page_json(items, n, reasons, page.next[0] ? json_string(page.next) : json_null()));
+	json_t *out =
+	    api_posts_page_json(items, n, reasons, page.next[0] ? json_string(page.next) : json_null());
+	if (key[0])
+		micro_put(key, out);
+	http_json(r, 200, out);
 	free(reasons);
 	posts_free(items, n);
 	feed_page_free(&page);

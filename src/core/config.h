@@ -43,6 +43,7 @@ typedef struct {
 	char *s3_access_key;
 	char *s3_secret_key;
 	int workers;		 /* job worker threads in `serve` (0: none) */
+	int feed_cache_ms;	 /* micro-cache of signed-out New/Trending pages; 0: off */
 	int job_lease_s;	 /* a running job is reclaimed this long after its worker's last heartbeat */
 	int upload_expiry_s;	 /* abandoned uploads are deleted after this */
 	int rate_upload_per_min; /* upload creations per user per minute */

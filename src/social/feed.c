@@ -301,24 +301,97 @@ static bool viewer_excludes(const viewer_t *v, int64_t author, uint64_t game)
 
 /* ==== New, Following, Trending: keyset scans with filters ==== */
 
-static bool scan_page(db_conn_t *c, const feed_query_t *q, const viewer_t *v, int64_t a, int64_t b,
-		      feed_page_t *out, err_t *e)
+/*
+ * The people `viewer` follows, when there are at most FANOUT_MAX of them
+ * (*few true): then the Following feed reads one index range per followee
+ * (posts_user_idx) and merges them here, which costs the same however
+ * old their posts are. With more followees their posts are dense in the
+ * newest posts, and one scan of posts joined to follows is cheaper.
+ */
+#define FANOUT_MAX 100
+
+static bool followees(db_conn_t *c, int64_t viewer, idset_t *out, bool *few, err_t *e)
 {
-	char gkey[POST_GAME_MAX * 4 + 1];
-	bool by_game = social_game_key(q->game, gkey, sizeof(gkey));
-	const char *sql = NULL;
-	bool trending = q->kind == FEED_TRENDING;
+	if (!idset_query(c, out,
+			 "SELECT f.followee_id FROM follows f JOIN users u ON u.id = f.followee_id "
+			 "WHERE f.follower_id = ? AND u.disabled = 0 LIMIT ?",
+			 2, viewer, FANOUT_MAX + 1, e))
+		return false;
+	*few = out->n <= FANOUT_MAX;
+	return true;
+}
+
+typedef struct {
+	int64_t id, author, tk;
+	uint64_t game;
+} row_t;
+
+static int cmp_row_desc(const void *x, const void *y)
+{
+	int64_t a = ((const row_t *)x)->id, b = ((const row_t *)y)->id;
+	return (a < b) - (a > b);
+}
+
+static bool read_rows(db_stmt_t *s, row_t *rows, int cap, int *n, err_t *e)
+{
+	int rc;
+	while (*n < cap && (rc = db_step(s, e)) == DB_ROW) {
+		row_t *r = &rows[(*n)++];
+		r->id = db_col_i64(s, 0);
+		r->author = db_col_i64(s, 1);
+		r->game = game_hash(db_col_text(s, 2));
+		r->tk = db_col_i64(s, 3);
+	}
+	if (*n == cap)
+		rc = DB_DONE;
+	db_finish(s);
+	return rc == DB_DONE;
+}
+
+/* The next `batch` rows of the feed below (a, b), in its order; fewer only at its end. */
+static bool fetch_rows(db_conn_t *c, const feed_query_t *q, const char *gkey, const idset_t *fanout,
+		       int64_t a, int64_t b, int batch, row_t *rows, int *n, err_t *e)
+{
+	*n = 0;
+	if (fanout) {
+		row_t *all = xcalloc((size_t)(fanout->n * batch + 1), sizeof(*all));
+		int total = 0;
+		for (int i = 0; i < fanout->n; i++) {
+			db_stmt_t *s = db_prepare(
+			    c,
+			    "SELECT p.id, p.user_id, p.game_key, 0 FROM posts p WHERE p.user_id = ? "
+			    "AND p.id < ? AND p.visibility IN ('public', 'followers') "
+			    "ORDER BY p.id DESC LIMIT ?",
+			    e);
+			int got = 0;
+			if (s) {
+				db_bind_i64(s, 1, fanout->v[i]);
+				db_bind_i64(s, 2, b);
+				db_bind_i64(s, 3, batch);
+			}
+			if (!s || !read_rows(s, all + total, batch, &got, e)) {
+				free(all);
+				return false;
+			}
+			total += got;
+		}
+		qsort(all, (size_t)total, sizeof(*all), cmp_row_desc);
+		*n = total < batch ? total : batch;
+		memcpy(rows, all, (size_t)*n * sizeof(*rows));
+		free(all);
+		return true;
+	}
+	const char *sql;
 	if (q->kind == FEED_NEW)
 		sql =
-		    by_game
-			? "SELECT p.id, p.user_id, p.game_key, 0 FROM posts p JOIN users u ON u.id = "
-			  "p.user_id "
-			  "WHERE p.game_key = ? AND p.visibility = 'public' AND p.id < ? AND u.disabled = 0 "
-			  "ORDER BY p.id DESC LIMIT ?"
-			: "SELECT p.id, p.user_id, p.game_key, 0 FROM posts p JOIN users u ON u.id = "
-			  "p.user_id "
-			  "WHERE p.visibility = 'public' AND p.id < ? AND u.disabled = 0 ORDER BY p.id DESC "
-			  "LIMIT ?";
+		    gkey ? "SELECT p.id, p.user_id, p.game_key, 0 FROM posts p JOIN users u ON u.id = "
+			   "p.user_id "
+			   "WHERE p.game_key = ? AND p.visibility = 'public' AND p.id < ? AND u.disabled = 0 "
+			   "ORDER BY p.id DESC LIMIT ?"
+			 : "SELECT p.id, p.user_id, p.game_key, 0 FROM posts p JOIN users u ON u.id = "
+			   "p.user_id "
+			   "WHERE p.visibility = 'public' AND p.id < ? AND u.disabled = 0 ORDER BY p.id DESC "
+			   "LIMIT ?";
 	else if (q->kind == FEED_FOLLOWING)
 		sql =
 		    "SELECT p.id, p.user_id, p.game_key, 0 FROM posts p JOIN follows f ON f.followee_id = "
@@ -326,57 +399,73 @@ static bool scan_page(db_conn_t *c, const feed_query_t *q, const viewer_t *v, in
 		    "JOIN users u ON u.id = p.user_id WHERE f.follower_id = ? AND p.visibility IN ('public', "
 		    "'followers') AND p.id < ? AND u.disabled = 0 ORDER BY p.id DESC LIMIT ?";
 	else
-		sql = by_game
-			  ? "SELECT p.id, p.user_id, p.game_key, p.trend_key FROM posts p JOIN users u ON "
-			    "u.id = "
-			    "p.user_id WHERE p.game_key = ? AND p.visibility = 'public' AND (p.trend_key, "
-			    "p.id) < "
-			    "(?, ?) AND u.disabled = 0 ORDER BY p.trend_key DESC, p.id DESC LIMIT ?"
-			  : "SELECT p.id, p.user_id, p.game_key, p.trend_key FROM posts p JOIN users u ON "
-			    "u.id = "
-			    "p.user_id WHERE p.visibility = 'public' AND (p.trend_key, p.id) < (?, ?) AND "
-			    "u.disabled = 0 ORDER BY p.trend_key DESC, p.id DESC LIMIT ?";
+		sql = gkey ? "SELECT p.id, p.user_id, p.game_key, p.trend_key FROM posts p JOIN users u ON "
+			     "u.id = "
+			     "p.user_id WHERE p.game_key = ? AND p.visibility = 'public' AND (p.trend_key, "
+			     "p.id) < "
+			     "(?, ?) AND u.disabled = 0 ORDER BY p.trend_key DESC, p.id DESC LIMIT ?"
+			   : "SELECT p.id, p.user_id, p.game_key, p.trend_key FROM posts p JOIN users u ON "
+			     "u.id = "
+			     "p.user_id WHERE p.visibility = 'public' AND (p.trend_key, p.id) < (?, ?) AND "
+			     "u.disabled = 0 ORDER BY p.trend_key DESC, p.id DESC LIMIT ?";
+	db_stmt_t *s = db_prepare(c, sql, e);
+	if (!s)
+		return false;
+	int k = 1;
+	if (q->kind == FEED_FOLLOWING)
+		db_bind_i64(s, k++, q->viewer);
+	else if (gkey)
+		db_bind_text(s, k++, gkey);
+	if (q->kind == FEED_TRENDING)
+		db_bind_i64(s, k++, a);
+	db_bind_i64(s, k++, b);
+	db_bind_i64(s, k, batch);
+	return read_rows(s, rows, batch, n, e);
+}
+
+static bool scan_page(db_conn_t *c, const feed_query_t *q, const viewer_t *v, int64_t a, int64_t b,
+		      feed_page_t *out, err_t *e)
+{
+	char gkey[POST_GAME_MAX * 4 + 1];
+	bool by_game = q->kind != FEED_FOLLOWING && social_game_key(q->game, gkey, sizeof(gkey));
+	idset_t fol = {0};
+	bool few = false;
+	if (q->kind == FEED_FOLLOWING && !followees(c, q->viewer, &fol, &few, e))
+		return false;
 	int scanned = 0;
+	bool ok = false;
+	row_t *rows = xcalloc((size_t)q->limit + 8, sizeof(*rows));
 	for (;;) {
-		int want = q->limit - out->n + 1, batch = want < 8 ? 8 : want;
-		db_stmt_t *s = db_prepare(c, sql, e);
-		if (!s)
-			return false;
-		int k = 1;
-		if (q->kind == FEED_FOLLOWING)
-			db_bind_i64(s, k++, q->viewer);
-		else if (by_game)
-			db_bind_text(s, k++, gkey);
-		if (trending)
-			db_bind_i64(s, k++, a);
-		db_bind_i64(s, k++, b);
-		db_bind_i64(s, k, batch);
-		int rows = 0, rc;
-		while ((rc = db_step(s, e)) == DB_ROW) {
-			rows++;
-			scanned++;
-			int64_t id = db_col_i64(s, 0), tk = db_col_i64(s, 3);
+		int want = q->limit - out->n + 1, batch = want < 8 ? 8 : want, n;
+		if (!fetch_rows(c, q, by_game ? gkey : NULL, few ? &fol : NULL, a, b, batch, rows, &n, e))
+			goto done;
+		for (int i = 0; i < n; i++) {
 			if (out->n == q->limit) {
 				/* one more row exists below the page: the page ends at the last item taken */
-				db_finish(s);
-				return true;
+				ok = true;
+				goto done;
 			}
-			a = tk;
-			b = id;
-			if (!viewer_excludes(v, db_col_i64(s, 1), game_hash(db_col_text(s, 2))))
-				page_add(out, q->limit, id, 0);
+			scanned++;
+			a = rows[i].tk;
+			b = rows[i].id;
+			if (!viewer_excludes(v, rows[i].author, rows[i].game))
+				page_add(out, q->limit, rows[i].id, 0);
 			set_next(q, out, a, b);
 		}
-		db_finish(s);
-		if (rc == DB_ERROR)
-			return false;
-		if (rows < batch) {
+		if (n < batch) {
 			out->next[0] = '\0'; /* the end */
-			return true;
+			ok = true;
+			goto done;
 		}
-		if (scanned >= SCAN_MAX)
-			return true; /* a short page; next_cursor continues below what was examined */
+		if (scanned >= SCAN_MAX) {
+			ok = true; /* a short page; next_cursor continues below what was examined */
+			goto done;
+		}
 	}
+done:
+	free(rows);
+	idset_free(&fol);
+	return ok;
 }
 
 /* ==== For you ==== */
@@ -515,23 +604,48 @@ typedef struct {
 } aff_game_t;
 
 /* Merges src into the pool: a post already there gains src's reasons. */
+/* Appends src to the pool; pool_dedupe() later folds a post found by several sources into one. */
 static void pool_merge(cands_t *pool, int *cap, const cands_t *src)
 {
-	for (int i = 0; i < src->n; i++) {
-		int j;
-		for (j = 0; j < pool->n; j++)
-			if (pool->v[j].id == src->v[i].id)
-				break;
-		if (j < pool->n) {
-			pool->v[j].reasons |= src->v[i].reasons;
+	if (pool->n + src->n > *cap) {
+		*cap = (pool->n + src->n) * 2;
+		pool->v = xrealloc(pool->v, (size_t)*cap * sizeof(cand_t));
+	}
+	memcpy(pool->v + pool->n, src->v, (size_t)src->n * sizeof(cand_t));
+	pool->n += src->n;
+}
+
+static int cmp_cand_id(const void *a, const void *b)
+{
+	int64_t x = ((const cand_t *)a)->id, y = ((const cand_t *)b)->id;
+	return (x > y) - (x < y);
+}
+
+/* One entry per post, with the reasons of every source that found it. */
+static void pool_dedupe(cands_t *pool)
+{
+	if (pool->n < 2)
+		return;
+	qsort(pool->v, (size_t)pool->n, sizeof(cand_t), cmp_cand_id);
+	int m = 0;
+	for (int i = 0; i < pool->n; i++) {
+		if (m > 0 && pool->v[m - 1].id == pool->v[i].id) {
+			pool->v[m - 1].reasons |= pool->v[i].reasons;
 			continue;
 		}
-		if (pool->n == *cap) {
-			*cap = *cap ? *cap * 2 : 256;
-			pool->v = xrealloc(pool->v, (size_t)*cap * sizeof(cand_t));
-		}
-		pool->v[pool->n++] = src->v[i];
+		pool->v[m++] = pool->v[i];
 	}
+	pool->n = m;
+}
+
+typedef struct {
+	int64_t id, weight;
+} affinity_t;
+
+static int cmp_affinity(const void *a, const void *b)
+{
+	int64_t x = ((const affinity_t *)a)->id, y = ((const affinity_t *)b)->id;
+	return (x > y) - (x < y);
 }
 
 static int cmp_score(const void *a, const void *b)
@@ -632,7 +746,7 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 	cands_t pool = {0}, part = {0};
 	int cap = 0, ngames = 0;
 	aff_game_t games[5];
-	int64_t *cre_ids = NULL, *cre_w = NULL;
+	affinity_t *cre = NULL;
 	int ncre = 0;
 	bool ok = false;
 	int64_t max_game_w = 1, max_cre_w = 1;
@@ -673,32 +787,55 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 	if (!s)
 		goto out;
 	db_bind_i64(s, 1, viewer);
-	cre_ids = xcalloc(500, sizeof(*cre_ids));
-	cre_w = xcalloc(500, sizeof(*cre_w));
+	cre = xcalloc(500, sizeof(*cre));
 	while ((rc = db_step(s, e)) == DB_ROW && ncre < 500) {
-		cre_ids[ncre] = db_col_i64(s, 0);
-		cre_w[ncre] = db_col_i64(s, 1);
-		if (cre_w[ncre] > max_cre_w)
-			max_cre_w = cre_w[ncre];
+		cre[ncre].id = db_col_i64(s, 0);
+		cre[ncre].weight = db_col_i64(s, 1);
+		if (cre[ncre].weight > max_cre_w)
+			max_cre_w = cre[ncre].weight;
 		ncre++;
 	}
 	db_finish(s);
 	if (rc == DB_ERROR)
 		goto out;
+	qsort(cre, (size_t)ncre, sizeof(*cre), cmp_affinity);
 
 	/* candidates: people I follow, trending, trending in my games, fresh posts */
 	int64_t since = ((now - FOLLOW_WINDOW_MS - ID_EPOCH_MS) << 22);
-	if (!cand_query(
-		c,
-		"SELECT " CAND_COLS
-		" FROM posts p JOIN follows f ON f.followee_id = p.user_id JOIN users u ON "
-		"u.id = p.user_id WHERE f.follower_id = ? AND p.id > ? AND p.visibility IN ('public', "
-		"'followers') AND u.disabled = 0 ORDER BY p.id DESC LIMIT ?",
-		NULL, viewer, since > 0 ? since : 1, FOLLOW_CANDIDATES, REASON_FOLLOW, &part, e))
+	idset_t fols = {0};
+	bool few;
+	if (!followees(c, viewer, &fols, &few, e))
 		goto out;
-	pool_merge(&pool, &cap, &part);
-	free(part.v);
-	part.v = NULL;
+	for (int i = 0; few && i < fols.n; i++) {
+		/* a few recent posts of each followee: none of them can crowd the others out */
+		if (!cand_query(
+			c,
+			"SELECT " CAND_COLS
+			" FROM posts p JOIN users u ON u.id = p.user_id WHERE p.user_id = ? "
+			"AND p.id > ? AND p.visibility IN ('public', 'followers') ORDER BY p.id DESC LIMIT ?",
+			NULL, fols.v[i], since > 0 ? since : 1, 20, REASON_FOLLOW, &part, e)) {
+			idset_free(&fols);
+			goto out;
+		}
+		pool_merge(&pool, &cap, &part);
+		free(part.v);
+		part.v = NULL;
+	}
+	idset_free(&fols);
+	if (!few) {
+		if (!cand_query(c,
+				"SELECT " CAND_COLS
+				" FROM posts p JOIN follows f ON f.followee_id = p.user_id JOIN users u "
+				"ON u.id = p.user_id WHERE f.follower_id = ? AND p.id > ? AND p.visibility "
+				"IN ('public', "
+				"'followers') AND u.disabled = 0 ORDER BY p.id DESC LIMIT ?",
+				NULL, viewer, since > 0 ? since : 1, FOLLOW_CANDIDATES, REASON_FOLLOW, &part,
+				e))
+			goto out;
+		pool_merge(&pool, &cap, &part);
+		free(part.v);
+		part.v = NULL;
+	}
 	if (!cached(c, &trending_slot, 0,
 		    "SELECT " CAND_COLS
 		    " FROM posts p JOIN users u ON u.id = p.user_id WHERE p.visibility = 'public' "
@@ -741,6 +878,7 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 	}
 
 	/* filter and score */
+	pool_dedupe(&pool);
 	int m = 0;
 	for (int i = 0; i < pool.n; i++) {
 		cand_t *k = &pool.v[i];
@@ -759,14 +897,16 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 				if (!has_hash(v->fav_games, v->nfav_games, k->game))
 					k->reasons |= REASON_GAME_AFFINITY;
 			}
-		for (int j = 0; j < ncre; j++)
-			if (cre_ids[j] == k->author) {
-				caff = (double)cre_w[j] / (double)max_cre_w;
-				if (cre_w[j] < 0)
-					caff = (double)cre_w[j] / 10.0; /* "not interested" in this creator */
-				else if (!fol)
-					k->reasons |= REASON_CREATOR_AFFINITY;
-			}
+		affinity_t key = {.id = k->author};
+		const affinity_t *ca =
+		    ncre ? bsearch(&key, cre, (size_t)ncre, sizeof(*cre), cmp_affinity) : NULL;
+		if (ca) {
+			caff = (double)ca->weight / (double)max_cre_w;
+			if (ca->weight < 0)
+				caff = (double)ca->weight / 10.0; /* "not interested" in this creator */
+			else if (!fol && ca->weight > 0)
+				k->reasons |= REASON_CREATOR_AFFINITY;
+		}
 		if (has_hash(v->fav_games, v->nfav_games, k->game))
 			k->reasons |= REASON_FAV_GAME;
 		k->score = score_of(k, v, fol, gaff, caff, now);
@@ -806,8 +946,7 @@ out:
 	idset_free(&watched);
 	free(pool.v);
 	free(part.v);
-	free(cre_ids);
-	free(cre_w);
+	free(cre);
 	return ok;
 }
 

@@ -64,6 +64,8 @@ export async function startServer({ env = {}, dataDir, databaseUrl, webDir, keep
     COSMIV_RATE_AUTH_BURST: '100000',
     COSMIV_THREADS: '4',
     COSMIV_LOG_LEVEL: 'info',
+    // tests read their own writes at once; the micro-cache has its own test (social/microcache)
+    COSMIV_FEED_CACHE_MS: '0',
     ...env,
   };
   const proc = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
