@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "social/feed.h"
 #include "social/social.h"
 
 #define TREND_T0_MS 1767225600000LL /* 2026-01-01T00:00:00Z */
@@ -258,6 +259,7 @@ bool social_hide(db_conn_t *c, int64_t post_id, int64_t user_id, bool on, err_t 
 		db_rollback(c);
 		return false;
 	}
+	feed_forget(user_id);
 	return true;
 }
 

@@ -950,6 +950,50 @@ out:
 	return ok;
 }
 
+/*
+ * Ranking reuse: a first page asked for again within FEED_REUSE_MS (a
+ * refresh, a second tab) is served from the viewer's last snapshot on this
+ * node instead of ranking again. The viewer's own changes (hide, follow,
+ * block, preferences) drop it at once through feed_forget(); hides are also
+ * applied when a page is served, so a hide made through another node shows
+ * at once too.
+ */
+#define REUSE_SLOTS 4096
+static struct {
+	int64_t user, key, at_ms;
+} reuse[REUSE_SLOTS];
+static pthread_mutex_t reuse_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void feed_forget(int64_t user)
+{
+	pthread_mutex_lock(&reuse_mu);
+	int i = (int)((uint64_t)user % REUSE_SLOTS);
+	if (reuse[i].user == user)
+		memset(&reuse[i], 0, sizeof(reuse[i]));
+	pthread_mutex_unlock(&reuse_mu);
+}
+
+static int64_t reuse_get(int64_t user)
+{
+	int64_t key = 0;
+	pthread_mutex_lock(&reuse_mu);
+	int i = (int)((uint64_t)user % REUSE_SLOTS);
+	if (reuse[i].user == user && time_now_ms() - reuse[i].at_ms < FEED_REUSE_MS)
+		key = reuse[i].key;
+	pthread_mutex_unlock(&reuse_mu);
+	return key;
+}
+
+static void reuse_put(int64_t user, int64_t key)
+{
+	pthread_mutex_lock(&reuse_mu);
+	int i = (int)((uint64_t)user % REUSE_SLOTS);
+	reuse[i].user = user;
+	reuse[i].key = key;
+	reuse[i].at_ms = time_now_ms();
+	pthread_mutex_unlock(&reuse_mu);
+}
+
 void feed_cache_reset(void)
 {
 	pthread_mutex_lock(&cache_mu);
@@ -966,13 +1010,16 @@ void feed_cache_reset(void)
 		free(snaps[i].snap);
 	memset(snaps, 0, sizeof(snaps));
 	pthread_mutex_unlock(&snap_mu);
+	pthread_mutex_lock(&reuse_mu);
+	memset(reuse, 0, sizeof(reuse));
+	pthread_mutex_unlock(&reuse_mu);
 }
 
 static bool for_you_page(db_conn_t *c, const feed_query_t *q, const viewer_t *v, const cursor_t *cur,
 			 feed_page_t *out, err_t *e)
 {
-	snapshot_t *snap;
-	int64_t key;
+	snapshot_t *snap = NULL;
+	int64_t key = 0;
 	int offset = 0;
 	if (cur) {
 		key = cur->a;
@@ -983,7 +1030,12 @@ static bool for_you_page(db_conn_t *c, const feed_query_t *q, const viewer_t *v,
 			return err_set(e, ERR_CONFLICT, "cursor_expired", "cursor",
 				       "this For you page is older than an hour; start again from the top");
 		}
-	} else {
+	} else if ((key = reuse_get(q->viewer)) != 0 && (snap = snap_get(key)) != NULL &&
+		   snap->user != q->viewer) {
+		free(snap);
+		snap = NULL;
+	}
+	if (!snap) {
 		snap = xcalloc(1, sizeof(*snap));
 		if (!rank_for_you(c, q->viewer, v, snap, e)) {
 			free(snap);
@@ -993,11 +1045,21 @@ static bool for_you_page(db_conn_t *c, const feed_query_t *q, const viewer_t *v,
 			randombytes_buf(&key, sizeof(key));
 		while (key <= 0);
 		snap_put(key, snap);
+		reuse_put(q->viewer, key);
 	}
-	for (int i = offset; i < snap->n && out->n < q->limit; i++)
-		page_add(out, q->limit, snap->ids[i], snap->reasons[i]);
-	if (offset + out->n < snap->n)
-		set_next(q, out, key, offset + out->n);
+	idset_t hidden = {0};
+	if (!idset_query(c, &hidden, "SELECT post_id FROM post_hides WHERE user_id = ? LIMIT 10000", 1,
+			 q->viewer, 0, e)) {
+		free(snap);
+		return false;
+	}
+	int i = offset;
+	for (; i < snap->n && out->n < q->limit; i++)
+		if (!idset_has(&hidden, snap->ids[i]))
+			page_add(out, q->limit, snap->ids[i], snap->reasons[i]);
+	if (i < snap->n)
+		set_next(q, out, key, i);
+	idset_free(&hidden);
 	free(snap);
 	return true;
 }
@@ -1178,6 +1240,8 @@ bool feed_prefs_put(db_conn_t *c, int64_t user_id, json_t *in, err_t *e)
 	db_bind_i64(s, 13, now);
 	ok = db_step(s, e) == DB_DONE;
 	db_finish(s);
+	if (ok)
+		feed_forget(user_id);
 out:
 	free(fav);
 	free(hid);

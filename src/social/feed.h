@@ -33,6 +33,7 @@
 #define FEED_SNAPSHOT_TTL_S   3600
 #define FEED_SNAPSHOT_MAX     300
 #define FEED_CANDIDATE_TTL_MS 15000
+#define FEED_REUSE_MS	      30000
 
 typedef enum { FEED_NEW = 'n', FEED_FOLLOWING = 'f', FEED_TRENDING = 't', FEED_FOR_YOU = 'y' } feed_kind_t;
 
@@ -66,6 +67,8 @@ typedef struct {
 /* Sets the cursor signing key (from the server secret). Call once at start-up. */
 void feed_init(const uint8_t *secret, size_t len);
 bool feed_page(db_conn_t *c, const feed_query_t *q, feed_page_t *out, err_t *e);
+/* Forgets the viewer's reusable For you ranking (after they hide, follow, block or change preferences). */
+void feed_forget(int64_t user);
 /* Drops the cached candidate lists and snapshots (a process that changes databases: tests). */
 void feed_cache_reset(void);
 void feed_page_free(feed_page_t *p);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "social/feed.h"
 #include "social/social.h"
 
 #define FOLLOW_AFFINITY 5
@@ -104,6 +105,7 @@ bool social_follow(db_conn_t *c, int64_t follower, const char *username, bool on
 		return false;
 	}
 	*following = on;
+	feed_forget(follower);
 	return true;
 }
 
@@ -142,6 +144,8 @@ bool social_block(db_conn_t *c, int64_t blocker, const char *username, bool on, 
 		db_rollback(c);
 		return false;
 	}
+	feed_forget(blocker);
+	feed_forget(u.id);
 	return true;
 }
 
