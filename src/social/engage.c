@@ -469,7 +469,8 @@ bool comments_create(db_conn_t *c, int64_t post_id, int64_t user_id, const char 
 	if (ok)
 		ok = notify_add(c, author, parent_author == author ? "reply" : "comment", user_id, post_id,
 				id, e);
-	ok = ok && notify_mentions(c, body, user_id, post_id, id, 0, e);
+	/* the post's author already has a comment or reply notification for this one */
+	ok = ok && notify_mentions(c, body, user_id, post_id, id, author, e);
 	if (!ok || !db_commit(c, e)) {
 		db_rollback(c);
 		return false;

@@ -104,7 +104,8 @@ function watch(page) {
   });
   page.on('request', (req) => {
     const url = new URL(req.url());
-    if (url.pathname.startsWith('/api/')) {
+    // API calls made by the app's code (images such as avatars are plain <img> loads)
+    if (url.pathname.startsWith('/api/') && ['fetch', 'xhr'].includes(req.resourceType())) {
       apiRequests.push({ method: req.method(), path: url.pathname, client: req.headers()['x-cosmiv-client'] });
     }
   });

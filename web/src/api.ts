@@ -257,8 +257,10 @@ export async function initSession(): Promise<void> {
 // Requests
 
 interface RequestOptions {
-  auth?: boolean;
+  /** true: must be signed in; 'optional': send the token when there is one (personalised answers). */
+  auth?: boolean | 'optional';
   body?: unknown;
+  keepalive?: boolean;
 }
 
 async function send(method: string, path: string, opts: RequestOptions, token: string | null): Promise<Response> {
@@ -271,6 +273,7 @@ async function send(method: string, path: string, opts: RequestOptions, token: s
       headers,
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
       credentials: 'same-origin',
+      keepalive: opts.keepalive || undefined,
     });
   } catch {
     throw networkError();
@@ -281,17 +284,23 @@ const notSignedIn = () =>
   new ApiError({ status: 401, code: 'unauthenticated', detail: 'You are not signed in.' });
 
 async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  if (opts.auth && !accessToken) {
+  const optional = opts.auth === 'optional';
+  if (optional) {
+    // Wait for a start-up (or any) refresh so a signed-in visitor gets the personalised answer.
+    if (refreshInFlight) await refreshInFlight.catch(() => undefined);
+  } else if (opts.auth && !accessToken) {
     if (!(await refreshSession())) throw notSignedIn();
   }
   let used = opts.auth ? accessToken : null;
   let res = await send(method, path, opts, used);
-  if (res.status === 401 && opts.auth) {
+  if (res.status === 401 && opts.auth && (!optional || used)) {
     // Token expired or revoked: refresh once (unless another call already did) and retry.
     if (accessToken === used) {
-      if (!(await refreshSession())) throw notSignedIn();
+      if (!(await refreshSession())) {
+        if (!optional) throw notSignedIn();
+      }
     }
-    if (!accessToken) throw notSignedIn();
+    if (!accessToken && !optional) throw notSignedIn();
     used = accessToken;
     res = await send(method, path, opts, used);
   }
@@ -525,6 +534,197 @@ export function getClip(id: string): Promise<Clip> {
 }
 export function deleteClip(id: string): Promise<void> {
   return request<void>('DELETE', `/clips/${seg(id)}`, { auth: true });
+}
+
+// ---------------------------------------------------------------------------
+// Social: posts, follows, likes, comments, shares, views, blocks, notifications, feeds
+
+export type Visibility = 'public' | 'followers' | 'private';
+
+export interface UserSummary {
+  id: string;
+  username: string;
+  display_name: string | null;
+  avatar_url: string | null;
+  followed_by_me?: boolean; // followers/following lists only
+}
+
+export interface PostClip {
+  id: string;
+  duration_s: number | null;
+  width: number | null;
+  height: number | null;
+  thumbnail_url: string | null;
+  playback_url: string | null;
+}
+
+export interface Post {
+  id: string;
+  title: string;
+  description: string | null;
+  game: string | null;
+  tags: string[];
+  visibility: Visibility;
+  created_at: string;
+  updated_at: string;
+  author: UserSummary;
+  clip: PostClip | null;
+  like_count: number;
+  comment_count: number;
+  share_count: number;
+  view_count: number;
+  liked_by_me: boolean;
+  reasons?: string[];
+}
+
+export interface Profile extends PublicUser {
+  avatar_url: string | null;
+  follower_count: number;
+  following_count: number;
+  post_count: number;
+  followed_by_me: boolean;
+  follows_me: boolean;
+  blocked_by_me: boolean;
+}
+
+export interface Comment {
+  id: string;
+  post_id: string;
+  author: UserSummary;
+  body: string;
+  reply_to: string | null;
+  at_s: number | null;
+  created_at: string;
+  reply_count?: number;
+  replies?: Comment[];
+}
+
+export type NotificationKind = 'like' | 'comment' | 'reply' | 'follow' | 'mention';
+
+export interface Notification {
+  id: string;
+  kind: NotificationKind;
+  actor: UserSummary;
+  post: { id: string; title: string } | null;
+  comment: { id: string; body: string } | null;
+  created_at: string;
+  read: boolean;
+}
+
+export interface NotificationPage extends Page<Notification> {
+  unread_count: number;
+}
+
+export interface FeedPreferences {
+  favourite_games: string[];
+  hidden_games: string[];
+  hidden_creators: string[];
+  freshness: number; // 0 = popular, 100 = fresh
+}
+
+export type FeedKind = 'for-you' | 'following' | 'trending' | 'new';
+
+export interface NewPost {
+  clip_id: string;
+  title: string;
+  description?: string;
+  game?: string;
+  tags?: string[];
+  visibility?: Visibility;
+}
+
+export type PostChanges = Partial<Pick<Post, 'title' | 'description' | 'game' | 'tags' | 'visibility'>>;
+
+const user = (u: string) => `/users/${encodeURIComponent(u)}`;
+function query(params: Record<string, string | number | null | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export const POST_TITLE_MAX = 120;
+export const POST_DESCRIPTION_MAX = 2000;
+export const POST_GAME_MAX = 40;
+export const POST_TAGS_MAX = 10;
+export const TAG_RE = /^[A-Za-z0-9_-]{1,32}$/;
+export const COMMENT_MAX = 2000;
+
+export function createPost(post: NewPost): Promise<Post> {
+  return request<Post>('POST', '/posts', { auth: true, body: post });
+}
+export function getPost(id: string): Promise<Post> {
+  return request<Post>('GET', `/posts/${seg(id)}`, { auth: 'optional' });
+}
+export function updatePost(id: string, changes: PostChanges): Promise<Post> {
+  return request<Post>('PATCH', `/posts/${seg(id)}`, { auth: true, body: changes });
+}
+export function deletePost(id: string): Promise<void> {
+  return request<void>('DELETE', `/posts/${seg(id)}`, { auth: true });
+}
+export function setLike(id: string, liked: boolean): Promise<{ liked: boolean; like_count: number }> {
+  return request(liked ? 'PUT' : 'DELETE', `/posts/${seg(id)}/like`, { auth: true });
+}
+export function listComments(postId: string, limit?: number, cursor?: string | null): Promise<Page<Comment>> {
+  return request<Page<Comment>>('GET', `/posts/${seg(postId)}/comments${pageQuery(limit, cursor)}`, { auth: 'optional' });
+}
+export function addComment(postId: string, body: string, opts: { reply_to?: string; at_s?: number } = {}): Promise<Comment> {
+  return request<Comment>('POST', `/posts/${seg(postId)}/comments`, { auth: true, body: { body, ...opts } });
+}
+export function deleteComment(id: string): Promise<void> {
+  return request<void>('DELETE', `/comments/${seg(id)}`, { auth: true });
+}
+export function sharePost(id: string): Promise<{ share_count: number; url: string }> {
+  return request('POST', `/posts/${seg(id)}/share`, { auth: true });
+}
+/** Fire-and-forget view report; survives the page being left (keepalive). */
+export function reportView(id: string, watchedS: number): void {
+  const watched_s = Math.round(Math.max(0, watchedS) * 10) / 10;
+  request('POST', `/posts/${seg(id)}/views`, { auth: 'optional', body: { watched_s }, keepalive: true }).catch(() => undefined);
+}
+export function setHidden(id: string, hidden: boolean): Promise<void> {
+  return request<void>(hidden ? 'PUT' : 'DELETE', `/posts/${seg(id)}/hide`, { auth: true });
+}
+export function getProfile(username: string): Promise<Profile> {
+  return request<Profile>('GET', user(username), { auth: 'optional' });
+}
+export function setFollow(username: string, follow: boolean): Promise<{ following: boolean; follower_count: number }> {
+  return request(follow ? 'PUT' : 'DELETE', `${user(username)}/follow`, { auth: true });
+}
+export function setBlock(username: string, block: boolean): Promise<{ blocked: boolean }> {
+  return request(block ? 'PUT' : 'DELETE', `${user(username)}/block`, { auth: true });
+}
+export function userPosts(username: string, limit?: number, cursor?: string | null): Promise<Page<Post>> {
+  return request<Page<Post>>('GET', `${user(username)}/posts${pageQuery(limit, cursor)}`, { auth: 'optional' });
+}
+export function userConnections(
+  username: string,
+  which: 'followers' | 'following',
+  limit?: number,
+  cursor?: string | null,
+): Promise<Page<UserSummary>> {
+  return request<Page<UserSummary>>('GET', `${user(username)}/${which}${pageQuery(limit, cursor)}`, { auth: 'optional' });
+}
+export function avatarUrl(username: string): string {
+  return `${API_BASE}${user(username)}/avatar.svg`;
+}
+export function listNotifications(limit?: number, cursor?: string | null, unreadOnly = false): Promise<NotificationPage> {
+  return request<NotificationPage>('GET', `/notifications${query({ limit, cursor, unread: unreadOnly ? 1 : null })}`, { auth: true });
+}
+export function markNotificationsRead(which: { ids: string[] } | { all: true }): Promise<{ unread_count: number }> {
+  return request('POST', '/notifications/read', { auth: true, body: which });
+}
+export function getFeed(kind: FeedKind, opts: { limit?: number; cursor?: string | null; game?: string | null } = {}): Promise<Page<Post>> {
+  const signedInOnly = kind === 'for-you' || kind === 'following';
+  return request<Page<Post>>('GET', `/feed/${kind}${query({ limit: opts.limit, cursor: opts.cursor, game: opts.game })}`, {
+    auth: signedInOnly ? true : 'optional',
+  });
+}
+export function getFeedPreferences(): Promise<FeedPreferences> {
+  return request<FeedPreferences>('GET', '/feed/preferences', { auth: true });
+}
+export function putFeedPreferences(prefs: Partial<FeedPreferences>): Promise<FeedPreferences> {
+  return request<FeedPreferences>('PUT', '/feed/preferences', { auth: true, body: prefs });
 }
 
 export const CLIP_MIN_S = 1;

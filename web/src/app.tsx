@@ -6,7 +6,12 @@ import { Home } from './pages/Home';
 import { Register } from './pages/Register';
 import { Login } from './pages/Login';
 import { Me } from './pages/Me';
-import { Profile } from './pages/Profile';
+import { Connections, Profile } from './pages/Profile';
+import { PostPage } from './pages/PostPage';
+import { FeedSettings } from './pages/FeedSettings';
+import { Notifications } from './pages/Notifications';
+import { SIcon } from './components/social';
+import { useUnread } from './components/unread';
 import { NotFound } from './pages/NotFound';
 import { Upload, useUpload } from './pages/Upload';
 import { Videos } from './pages/Videos';
@@ -31,6 +36,21 @@ function UploadBadge() {
     <span class={`nav-badge${u.phase === 'paused' ? ' nav-badge-paused' : ''}`} aria-label={`upload ${pct}%`}>
       {pct}%
     </span>
+  );
+}
+
+function Bell({ pathname }: { pathname: string }) {
+  const n = useUnread(true, pathname);
+  const label = n > 0 ? `Notifications, ${n} unread` : 'Notifications';
+  return (
+    <Link href="/notifications" class="nav-link nav-media nav-bell" aria-current={pathname === '/notifications' ? 'page' : undefined} aria-label={label} title={label}>
+      <SIcon name="bell" />
+      {n > 0 ? (
+        <span class="nav-badge bell-badge" aria-hidden="true" data-testid="unread-count">
+          {n > 99 ? '99+' : n}
+        </span>
+      ) : null}
+    </Link>
   );
 }
 
@@ -83,6 +103,9 @@ function Nav({ session, pathname }: { session: SessionState; pathname: string })
                 </Link>
               </li>
               <li>
+                <Bell pathname={pathname} />
+              </li>
+              <li>
                 <Link href="/me" class="nav-link nav-media" aria-current={current('/me')} aria-label="My profile">
                   <svg class="icon show-phone-flex" viewBox="0 0 24 24" aria-hidden="true">
                     <circle cx="12" cy="8" r="4" />
@@ -125,9 +148,29 @@ function Nav({ session, pathname }: { session: SessionState; pathname: string })
   );
 }
 
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 function route(pathname: string, session: SessionState, search: string) {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
-  if (path === '/') return <Home session={session} />;
+  if (path === '/') return <Home session={session} search={search} />;
+  if (path === '/notifications') return <Notifications session={session} />;
+  if (path === '/settings/feed') return <FeedSettings session={session} />;
+  const p = /^\/p\/([^/]+)$/.exec(path);
+  if (p) {
+    const pid = decodeSegment(p[1]);
+    return <PostPage key={pid} id={pid} session={session} />;
+  }
+  const c = /^\/u\/([^/]+)\/(followers|following)$/.exec(path);
+  if (c) {
+    const name = decodeSegment(c[1]);
+    return <Connections key={`${name}/${c[2]}`} username={name} which={c[2] as 'followers' | 'following'} session={session} />;
+  }
   if (path === '/register') return <Register session={session} search={search} />;
   if (path === '/login') return <Login session={session} search={search} />;
   if (path === '/me') return <Me session={session} />;

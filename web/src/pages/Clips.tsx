@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, deleteClip, getClip, listClips, sentence, type Clip, type SessionState } from '../api';
-import { Link } from '../router';
+import { Link, navigate } from '../router';
+import { PostComposer } from '../components/PostComposer';
+import { SIcon } from '../components/social';
 import { ErrorBox, Spinner, formatDate, useTitle } from '../components/ui';
 import {
   AspectBadge,
@@ -26,6 +28,7 @@ function fileName(clip: Clip): string {
 }
 
 function ClipCard({ clip, onDelete }: { clip: Clip; onDelete: () => Promise<void> }) {
+  const [posting, setPosting] = useState(false);
   const length = clip.duration_s ?? clip.end_s - clip.start_s;
   const shape = clip.aspect === '9:16' ? 'tall' : clip.aspect === '1:1' ? 'square' : 'wide';
   return (
@@ -70,13 +73,21 @@ function ClipCard({ clip, onDelete }: { clip: Clip; onDelete: () => Promise<void
           </div>
         ) : null}
         <div class="btn-row clip-actions">
+          {clip.status === 'ready' && !posting ? (
+            <button type="button" class="btn btn-primary btn-sm clip-post" onClick={() => setPosting(true)} aria-expanded={posting}>
+              <SIcon name="share" /> Post
+            </button>
+          ) : null}
           {clip.status === 'ready' && clip.download_url ? (
-            <a class="btn btn-primary btn-sm clip-download" href={clip.download_url} download={fileName(clip)}>
+            <a class="btn btn-ghost btn-sm clip-download" href={clip.download_url} download={fileName(clip)}>
               <Icon name="download" /> Download
             </a>
           ) : null}
           <ConfirmButton label="Delete" confirmLabel="Delete clip" question="Delete this clip?" onConfirm={onDelete} />
         </div>
+        {posting ? (
+          <PostComposer clip={clip} onCancel={() => setPosting(false)} onPosted={(post) => navigate(`/p/${encodeURIComponent(post.id)}`)} />
+        ) : null}
       </div>
     </li>
   );
@@ -149,7 +160,7 @@ export function Clips({ session }: { session: SessionState }) {
       <header class="page-head">
         <div>
           <h1>My clips</h1>
-          <p class="muted">Exported clips, ready to post.</p>
+          <p class="muted">Exported clips, ready to download or post to your feed.</p>
         </div>
         <Link href="/videos" class="btn btn-ghost btn-sm">
           My videos
