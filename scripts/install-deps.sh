@@ -13,9 +13,12 @@ run_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3
   libavfilter-dev libswscale-dev libswresample-dev libavutil-dev fonts-dejavu-core nodejs)
 test_pkgs=(libcmocka-dev postgresql redis-server chromium gcovr clang libclang-rt-14-dev
   cppcheck clang-format nginx-light wrk curl ffmpeg)
+# the peers of the benchmarks (bench/peers): only `install-deps.sh bench` installs them
+bench_pkgs=(python3-fastapi python3-uvicorn python3-uvloop python3-httptools sqlite3)
 
 want=("${run_pkgs[@]}")
 [ "$mode" = run ] || want+=("${test_pkgs[@]}")
+if [ "$mode" = bench ]; then want+=("${bench_pkgs[@]}"); fi
 
 missing=()
 for p in "${want[@]}"; do

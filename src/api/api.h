@@ -62,6 +62,8 @@ struct store;
 /* The object store media handlers serve from (set before the server starts). */
 void api_set_store(struct store *st);
 struct store *api_store(void);
+/* The expiry of media URLs signed now (6 h ahead, rounded to the hour so URLs stay cacheable). */
+int64_t api_signed_exp(void);
 /* "path?exp=…&sig=…", valid 6 h (rounded to the hour so URLs stay cacheable). */
 json_t *api_signed_url(const char *path);
 /* Checks ?exp and ?sig for path; answers 403 and returns false when wrong. */

@@ -60,18 +60,19 @@ static bool micro_get(http_req_t *r, const char *key)
 	return true;
 }
 
-static void micro_put(const char *key, const json_t *page)
+static void micro_put(const char *key, const char *page, size_t len)
 {
 	if (config_get()->feed_cache_ms <= 0)
 		return;
-	char *body = jx_dump(page), *k = xstrdup(key);
+	char *body = xmalloc(len + 1), *k = xstrdup(key);
+	memcpy(body, page, len + 1);
 	uint32_t i = micro_slot(key);
 	pthread_mutex_lock(&micro_mu);
 	free(micro[i].key);
 	free(micro[i].body);
 	micro[i].key = k;
 	micro[i].body = body;
-	micro[i].len = strlen(body);
+	micro[i].len = len;
 	micro[i].at_ms = time_now_ms();
 	pthread_mutex_unlock(&micro_mu);
 }
@@ -89,7 +90,8 @@ static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
 		return;
 	}
 	const char *game = http_query(r, "game");
-	if (game && (!game[0] || jx_utf8_len(game) > POST_GAME_MAX)) {
+	char gkey[POST_GAME_MAX * 4 + 1];
+	if (game && (jx_utf8_len(game) > POST_GAME_MAX || !social_game_key(game, gkey, sizeof(gkey)))) {
 		http_error(r, ERR_INVALID, "invalid_game", "game", "game must be a name of 1-40 characters");
 		return;
 	}
@@ -124,11 +126,12 @@ static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
 				if (page.ids[j] == items[i].id)
 					reasons[i] = page.reasons[j];
 	}
-	json_t *out =
-	    api_posts_page_json(items, n, reasons, page.next[0] ? json_string(page.next) : json_null());
+	size_t len;
+	char *body = api_posts_page(items, n, reasons, page.next[0] ? page.next : NULL, &len);
 	if (key[0])
-		micro_put(key, out);
-	http_json(r, 200, out);
+		micro_put(key, body, len);
+	http_send(r, 200, "application/json", body, len);
+	free(body);
 	free(reasons);
 	posts_free(items, n);
 	feed_page_free(&page);

@@ -30,11 +30,16 @@ struct store *api_store(void)
 	return the_store;
 }
 
+int64_t api_signed_exp(void)
+{
+	return (time_now_s() / 3600 + 1) * 3600 + MEDIA_URL_TTL_S; /* rounded to the hour: cacheable */
+}
+
 json_t *api_signed_url(const char *path)
 {
 	char sig[48];
 	char *url;
-	int64_t exp = (time_now_s() / 3600 + 1) * 3600 + MEDIA_URL_TTL_S; /* rounded: cacheable */
+	int64_t exp = api_signed_exp();
 	auth_sign_path(path, exp, sig);
 	url = xasprintf("%s?exp=%lld&sig=%s", path, (long long)exp, sig);
 	json_t *j = json_string(url);

@@ -17,6 +17,7 @@
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "social/social.h"
 
 static uint8_t *signing_key;
 static size_t signing_key_len;
@@ -504,7 +505,13 @@ bool auth_delete_account(db_conn_t *c, const auth_principal_t *p, const char *pa
 {
 	if (!password_verify(p->user.password_hash, password))
 		return err_set(e, ERR_FORBIDDEN, "wrong_password", "password", "the password is wrong");
-	return users_delete(c, p->user.id, e);
+	if (!db_begin(c, e))
+		return false;
+	if (!social_user_leaving(c, p->user.id, e) || !users_delete(c, p->user.id, e) || !db_commit(c, e)) {
+		db_rollback(c);
+		return false;
+	}
+	return true;
 }
 
 bool auth_reset_password(db_conn_t *c, const char *login, const char *password, err_t *e)

@@ -245,3 +245,16 @@ bool str_copy(char *dst, size_t dstlen, const char *src)
 	memcpy(dst, src, n + 1);
 	return true;
 }
+
+char *str_replace_all(const char *s, const char *from, const char *to)
+{
+	buf_t b;
+	buf_init(&b);
+	size_t n = strlen(from);
+	for (const char *p; (p = strstr(s, from)) != NULL; s = p + n) {
+		buf_append(&b, s, (size_t)(p - s));
+		buf_puts(&b, to);
+	}
+	buf_puts(&b, s);
+	return buf_steal(&b);
+}

@@ -14,6 +14,7 @@
  * skips it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -62,7 +63,14 @@ static bool apply_one(db_conn_t *c, const db_migration_t *m, bool *did, err_t *e
 		db_rollback(c);
 		return true;
 	}
-	if (!db_exec(c, m->sql, e)) {
+	/* SQLite: an INTEGER PRIMARY KEY is the table's rowid, so a row is found by id in one B-tree
+	 * descent instead of two (index, then table) and time-ordered ids keep rows in insertion
+	 * order. Both are 64-bit there; PostgreSQL keeps BIGINT. */
+	char *sql = c->db->postgres ? xstrdup(m->sql)
+				    : str_replace_all(m->sql, "BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY");
+	bool ran = db_exec(c, sql, e);
+	free(sql);
+	if (!ran) {
 		log_error("migration failed", "name", m->name, "detail", e->detail, NULL);
 		goto fail;
 	}

@@ -151,6 +151,18 @@ static bool bump(db_conn_t *c, int64_t post_id, const char *col, int delta, doub
 	return ok;
 }
 
+/*
+ * After a failed engagement transaction: a post deleted between our read and
+ * our write shows up as a foreign-key violation; to the caller it is simply
+ * gone.
+ */
+static bool txn_error(err_t *e)
+{
+	if (e->kind == ERR_CONFLICT && strcmp(e->code, "constraint_violation") == 0)
+		return post_missing(e);
+	return false;
+}
+
 static bool read_count(db_conn_t *c, int64_t post_id, const char *col, int64_t *count, err_t *e)
 {
 	char sql[96];
@@ -180,13 +192,15 @@ bool social_like(db_conn_t *c, int64_t post_id, int64_t user_id, bool on, bool *
 		 err_t *e)
 {
 	post_t p;
-	if (!posts_get(c, post_id, user_id, &p, e))
+	if (!db_begin(c, e))
 		return false;
+	if (!posts_get(c, post_id, user_id, &p, e)) {
+		db_rollback(c);
+		return txn_error(e);
+	}
 	int64_t author = p.user_id;
 	post_clear(&p);
 	bool changed;
-	if (!db_begin(c, e))
-		return false;
 	bool ok = on ? toggle_row(c,
 				  "INSERT INTO likes (post_id, user_id, created_at) VALUES (?,?,?) "
 				  "ON CONFLICT (post_id, user_id) DO NOTHING",
@@ -200,7 +214,7 @@ bool social_like(db_conn_t *c, int64_t post_id, int64_t user_id, bool on, bool *
 		ok = read_count(c, post_id, "like_count", count, e);
 	if (!ok || !db_commit(c, e)) {
 		db_rollback(c);
-		return false;
+		return txn_error(e);
 	}
 	*liked = on;
 	return true;
@@ -209,12 +223,14 @@ bool social_like(db_conn_t *c, int64_t post_id, int64_t user_id, bool on, bool *
 bool social_share(db_conn_t *c, int64_t post_id, int64_t user_id, int64_t *count, err_t *e)
 {
 	post_t p;
-	if (!posts_get(c, post_id, user_id, &p, e))
-		return false;
-	post_clear(&p);
-	bool changed;
 	if (!db_begin(c, e))
 		return false;
+	if (!posts_get(c, post_id, user_id, &p, e)) {
+		db_rollback(c);
+		return txn_error(e);
+	}
+	post_clear(&p);
+	bool changed;
 	bool ok = toggle_row(c,
 			     "INSERT INTO shares (post_id, user_id, created_at) VALUES (?,?,?) "
 			     "ON CONFLICT (post_id, user_id) DO NOTHING",
@@ -224,7 +240,7 @@ bool social_share(db_conn_t *c, int64_t post_id, int64_t user_id, int64_t *count
 			     : read_count(c, post_id, "share_count", count, e);
 	if (!ok || !db_commit(c, e)) {
 		db_rollback(c);
-		return false;
+		return txn_error(e);
 	}
 	return true;
 }
@@ -232,18 +248,19 @@ bool social_share(db_conn_t *c, int64_t post_id, int64_t user_id, int64_t *count
 bool social_hide(db_conn_t *c, int64_t post_id, int64_t user_id, bool on, err_t *e)
 {
 	post_t p;
-	if (!posts_get(c, post_id, user_id, &p, e))
+	if (!db_begin(c, e))
 		return false;
+	if (!posts_get(c, post_id, user_id, &p, e)) {
+		db_rollback(c);
+		return txn_error(e);
+	}
 	if (p.user_id == user_id) {
 		post_clear(&p);
+		db_rollback(c);
 		return err_set(e, ERR_INVALID, "own_post", NULL,
 			       "your own posts are never in your For you feed");
 	}
 	bool changed;
-	if (!db_begin(c, e)) {
-		post_clear(&p);
-		return false;
-	}
 	bool ok = on ? toggle_row(c,
 				  "INSERT INTO post_hides (post_id, user_id, created_at) VALUES (?,?,?) "
 				  "ON CONFLICT (user_id, post_id) DO NOTHING",
@@ -257,7 +274,7 @@ bool social_hide(db_conn_t *c, int64_t post_id, int64_t user_id, bool on, err_t 
 	post_clear(&p);
 	if (!ok || !db_commit(c, e)) {
 		db_rollback(c);
-		return false;
+		return txn_error(e);
 	}
 	feed_forget(user_id);
 	return true;
@@ -267,8 +284,12 @@ bool social_view(db_conn_t *c, int64_t post_id, int64_t user_id, const char *vie
 		 bool *counted, int64_t *count, err_t *e)
 {
 	post_t p;
-	if (!posts_get(c, post_id, user_id, &p, e))
+	if (!db_begin(c, e))
 		return false;
+	if (!posts_get(c, post_id, user_id, &p, e)) {
+		db_rollback(c);
+		return txn_error(e);
+	}
 	int64_t author = p.user_id, dur = p.clip_ready ? p.clip_duration_ms : 0;
 	post_clear(&p);
 	if (dur > 0 && watched_ms > dur)
@@ -276,8 +297,6 @@ bool social_view(db_conn_t *c, int64_t post_id, int64_t user_id, const char *vie
 	/* a completed watch: at least 90% of the clip, or all but its last half second */
 	bool complete = dur > 0 && (watched_ms * 10 >= dur * 9 || watched_ms >= dur - 500);
 	int64_t now = time_now_ms(), bucket = now / VIEW_WINDOW_MS;
-	if (!db_begin(c, e))
-		return false;
 	db_stmt_t *s =
 	    db_prepare(c,
 		       "INSERT INTO post_views (post_id, viewer, bucket, user_id, watched_ms, completed, "
@@ -352,7 +371,7 @@ bool social_view(db_conn_t *c, int64_t post_id, int64_t user_id, const char *vie
 		ok = read_count(c, post_id, "view_count", count, e);
 	if (!ok || !db_commit(c, e)) {
 		db_rollback(c);
-		return false;
+		return txn_error(e);
 	}
 	return true;
 }
@@ -441,6 +460,7 @@ bool comments_create(db_conn_t *c, int64_t post_id, int64_t user_id, const char 
 	int64_t id = id_new(), now = time_now_ms();
 	if (!db_begin(c, e))
 		return false;
+	/* a post deleted since the check above fails the insert's foreign key: txn_error() */
 	db_stmt_t *s =
 	    db_prepare(c,
 		       "INSERT INTO comments (id, post_id, user_id, reply_to, body, at_ms, created_at) "
@@ -473,7 +493,7 @@ bool comments_create(db_conn_t *c, int64_t post_id, int64_t user_id, const char 
 	ok = ok && notify_mentions(c, body, user_id, post_id, id, author, e);
 	if (!ok || !db_commit(c, e)) {
 		db_rollback(c);
-		return false;
+		return txn_error(e);
 	}
 	s = db_prepare(
 	    c, "SELECT " COMMENT_COLS " FROM comments cm JOIN users u ON u.id = cm.user_id WHERE cm.id = ?",
@@ -599,31 +619,36 @@ bool comments_delete(db_conn_t *c, int64_t comment_id, int64_t actor, int actor_
 		return err_set(e, ERR_FORBIDDEN, "not_allowed", NULL,
 			       "only the comment's author, the post's author or a moderator can delete it");
 	int64_t n = 1;
-	if (top &&
-	    !db_query_i64(c, "SELECT count(*) + 1 FROM comments WHERE reply_to = ?", &n, e, 1, comment_id))
-		return false;
 	if (!db_begin(c, e))
 		return false;
+	if (top &&
+	    !db_query_i64(c, "SELECT count(*) + 1 FROM comments WHERE reply_to = ?", &n, e, 1, comment_id))
+		goto fail;
 	s = db_prepare(c, "DELETE FROM comments WHERE id = ?", e);
-	bool ok = s != NULL;
-	if (ok) {
-		db_bind_i64(s, 1, comment_id);
-		ok = exec1(s, e);
+	if (!s)
+		goto fail;
+	db_bind_i64(s, 1, comment_id);
+	rc = db_step(s, e);
+	int64_t gone = rc == DB_DONE ? db_changes(s) : 0;
+	db_finish(s);
+	if (rc != DB_DONE)
+		goto fail;
+	if (gone == 0) { /* deleted by a concurrent request: only one of them counts it */
+		db_rollback(c);
+		return err_set(e, ERR_NOT_FOUND, "comment_not_found", NULL, "no such comment");
 	}
-	if (ok && (s = db_prepare(
-		       c,
+	s = db_prepare(c,
 		       "UPDATE posts SET comment_count = CASE WHEN comment_count > ? THEN comment_count - ? "
 		       "ELSE 0 END WHERE id = ?",
-		       e)) != NULL) {
-		db_bind_i64(s, 1, n);
-		db_bind_i64(s, 2, n);
-		db_bind_i64(s, 3, post_id);
-		ok = exec1(s, e);
-	} else
-		ok = false;
-	if (!ok || !db_commit(c, e)) {
-		db_rollback(c);
-		return false;
-	}
-	return true;
+		       e);
+	if (!s)
+		goto fail;
+	db_bind_i64(s, 1, n);
+	db_bind_i64(s, 2, n);
+	db_bind_i64(s, 3, post_id);
+	if (exec1(s, e) && db_commit(c, e))
+		return true;
+fail:
+	db_rollback(c);
+	return false;
 }

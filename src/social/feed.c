@@ -823,14 +823,15 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 	}
 	idset_free(&fols);
 	if (!few) {
-		if (!cand_query(c,
-				"SELECT " CAND_COLS
-				" FROM posts p JOIN follows f ON f.followee_id = p.user_id JOIN users u "
-				"ON u.id = p.user_id WHERE f.follower_id = ? AND p.id > ? AND p.visibility "
-				"IN ('public', "
-				"'followers') AND u.disabled = 0 ORDER BY p.id DESC LIMIT ?",
-				NULL, viewer, since > 0 ? since : 1, FOLLOW_CANDIDATES, REASON_FOLLOW, &part,
-				e))
+		if (!cand_query(
+			c,
+			/* from the follows (CROSS JOIN fixes that order in SQLite): each followee's
+			 * posts of the window through posts_user_idx, never a walk of all recent posts */
+			"SELECT " CAND_COLS " FROM follows f CROSS JOIN posts p JOIN users u ON u.id = "
+			"p.user_id WHERE f.follower_id = ? AND p.user_id = f.followee_id AND p.id > ? AND "
+			"p.visibility IN ('public', 'followers') AND u.disabled = 0 ORDER BY p.id DESC LIMIT "
+			"?",
+			NULL, viewer, since > 0 ? since : 1, FOLLOW_CANDIDATES, REASON_FOLLOW, &part, e))
 			goto out;
 		pool_merge(&pool, &cap, &part);
 		free(part.v);

@@ -188,11 +188,20 @@ bool social_profile(db_conn_t *c, const char *username, int64_t viewer, profile_
 	if (rc != DB_ROW)
 		return rc == DB_ERROR ? false
 				      : err_set(e, ERR_NOT_FOUND, "user_not_found", NULL, "no such user");
-	if (!viewer || viewer == out->user.id)
-		return true;
-	if (!social_follows(c, viewer, out->user.id, &out->followed_by_me, e) ||
-	    !social_follows(c, out->user.id, viewer, &out->follows_me, e))
+	bool self = viewer == out->user.id;
+	if (viewer && !self &&
+	    (!social_follows(c, viewer, out->user.id, &out->followed_by_me, e) ||
+	     !social_follows(c, out->user.id, viewer, &out->follows_me, e)))
 		return false;
+	/* the posts this viewer may see, so a count never gives away private posts */
+	if (!self) {
+		const char *sql = out->followed_by_me ? "SELECT count(*) FROM posts WHERE user_id = ? AND "
+							"visibility IN ('public', 'followers')"
+						      : "SELECT count(*) FROM posts WHERE user_id = ? AND "
+							"visibility = 'public'";
+		if (!db_query_i64(c, sql, &out->post_count, e, 1, out->user.id))
+			return false;
+	}
 	return true;
 }
 
@@ -250,5 +259,41 @@ bool social_follow_list(db_conn_t *c, int64_t user_id, const char *which, int64_
 		     read_entry, clear_entry, &items, count, next, e))
 		return false;
 	*out = items;
+	return true;
+}
+
+/*
+ * Before an account is deleted: the rows that go with it by ON DELETE
+ * CASCADE (likes, shares, comments and the replies to them, follows) are
+ * counted on other users' posts and profiles, so take them off those
+ * counters first. Runs inside the caller's transaction.
+ */
+bool social_user_leaving(db_conn_t *c, int64_t user_id, err_t *e)
+{
+	static const char *sql[] = {
+	    "UPDATE posts SET like_count = like_count - 1 WHERE like_count > 0 AND id IN "
+	    "(SELECT post_id FROM likes WHERE user_id = ?)",
+	    "UPDATE posts SET share_count = share_count - 1 WHERE share_count > 0 AND id IN "
+	    "(SELECT post_id FROM shares WHERE user_id = ?)",
+	    /* the user's comments and every reply to them (which cascade too) */
+	    "UPDATE posts SET comment_count = comment_count - (SELECT count(*) FROM comments cm WHERE "
+	    "cm.post_id = posts.id AND (cm.user_id = ? OR cm.reply_to IN (SELECT id FROM comments WHERE "
+	    "user_id = ?))) WHERE id IN (SELECT post_id FROM comments WHERE user_id = ?)",
+	    "UPDATE users SET follower_count = follower_count - 1 WHERE follower_count > 0 AND id IN "
+	    "(SELECT followee_id FROM follows WHERE follower_id = ?)",
+	    "UPDATE users SET following_count = following_count - 1 WHERE following_count > 0 AND id IN "
+	    "(SELECT follower_id FROM follows WHERE followee_id = ?)",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(sql); i++) {
+		db_stmt_t *s = db_prepare(c, sql[i], e);
+		if (!s)
+			return false;
+		int n = 0; /* every parameter is the user */
+		for (const char *q = sql[i]; *q; q++)
+			if (*q == '?')
+				db_bind_i64(s, ++n, user_id);
+		if (!exec1(s, e))
+			return false;
+	}
 	return true;
 }

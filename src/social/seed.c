@@ -337,6 +337,9 @@ bool seed_social(db_conn_t *c, const seed_opts_t *o, seed_stats_t *st, err_t *e)
 		      "5 * p.share_count + p.complete_count), 0) FROM posts p WHERE p.user_id = users.id)",
 		      e))
 		goto out;
+	/* fresh statistics, so both query planners know how the new rows are spread */
+	if (!exec_sql(c, "ANALYZE", e))
+		goto out;
 	ok = true;
 	goto out;
 rollback:

@@ -138,6 +138,9 @@ void comments_free(comment_t *items, int n);
 bool social_follow(db_conn_t *c, int64_t follower, const char *username, bool on, bool *following,
 		   int64_t *follower_count, err_t *e);
 bool social_block(db_conn_t *c, int64_t blocker, const char *username, bool on, err_t *e);
+/* Takes a leaving user's likes, shares, comments and follows off other users' counters (call in the
+ * transaction that deletes the account). */
+bool social_user_leaving(db_conn_t *c, int64_t user_id, err_t *e);
 
 typedef struct {
 	user_t user;

@@ -327,6 +327,24 @@ static void test_str_copy_fits_and_truncates(void **state)
 	assert_int_equal(untouched[0], 'z');
 }
 
+static void test_str_replace_all(void **state)
+{
+	(void)state;
+	static const char *cases[][4] = {
+	    {"id BIGINT PRIMARY KEY, x BIGINT PRIMARY KEY", "BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY",
+	     "id INTEGER PRIMARY KEY, x INTEGER PRIMARY KEY"},
+	    {"nothing here", "zz", "y", "nothing here"},
+	    {"", "a", "b", ""},
+	    {"aaa", "a", "", ""},
+	    {"abab", "ab", "abab", "abababab"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *got = str_replace_all(cases[i][0], cases[i][1], cases[i][2]);
+		assert_string_equal(got, cases[i][3]);
+		free(got);
+	}
+}
+
 static void test_str_ieq_and_prefix(void **state)
 {
 	(void)state;
@@ -360,6 +378,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_i64_rejects_garbage_and_overflow),
 	    cmocka_unit_test(test_parse_i64_rejects_leading_whitespace),
 	    cmocka_unit_test(test_str_copy_fits_and_truncates),
+	    cmocka_unit_test(test_str_replace_all),
 	    cmocka_unit_test(test_str_ieq_and_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

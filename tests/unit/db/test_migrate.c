@@ -235,6 +235,13 @@ static void test_migrate_concurrent_runs_on_fresh_database(void **state)
 	for (int round = 0; round < ROUNDS; round++) {
 		err_t e;
 		if (!db_exec(f->c,
+			     "DROP TABLE IF EXISTS notifications; DROP TABLE IF EXISTS feed_prefs;"
+			     "DROP TABLE IF EXISTS creator_affinity; DROP TABLE IF EXISTS game_affinity;"
+			     "DROP TABLE IF EXISTS post_hides; DROP TABLE IF EXISTS post_views;"
+			     "DROP TABLE IF EXISTS comments; DROP TABLE IF EXISTS shares; DROP TABLE IF "
+			     "EXISTS likes;"
+			     "DROP TABLE IF EXISTS blocks; DROP TABLE IF EXISTS follows; DROP TABLE IF "
+			     "EXISTS posts;"
 			     "DROP TABLE IF EXISTS clips; DROP TABLE IF EXISTS highlight_feedback;"
 			     "DROP TABLE IF EXISTS highlights; DROP TABLE IF EXISTS videos;"
 			     "DROP TABLE IF EXISTS uploads; DROP TABLE IF EXISTS jobs;"
