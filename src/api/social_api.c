@@ -94,11 +94,33 @@ static void jw_time(buf_t *b, int64_t ms)
 	buf_putc(b, '"');
 }
 
+/*
+ * A signature depends only on the path and the expiry, which changes once an
+ * hour: each server thread remembers the last ones it made (direct-mapped by
+ * path), so a clip that is in every feed is signed once an hour per thread.
+ */
+#define SIG_SLOTS 512
+typedef struct {
+	int64_t exp;
+	char path[80];
+	char sig[48];
+} sig_slot_t;
+static _Thread_local sig_slot_t sig_cache[SIG_SLOTS];
+
 static void jw_signed(buf_t *b, const char *path)
 {
-	char sig[48];
 	int64_t exp = api_signed_exp();
-	auth_sign_path(path, exp, sig);
+	uint32_t h = 2166136261u;
+	for (const char *q = path; *q; q++)
+		h = (h ^ (uint32_t)(unsigned char)*q) * 16777619u;
+	sig_slot_t *slot = &sig_cache[h % SIG_SLOTS];
+	if (slot->exp != exp || strcmp(slot->path, path) != 0) {
+		if (!str_copy(slot->path, sizeof(slot->path), path))
+			slot->path[0] = '\0'; /* too long to remember: signed every time */
+		auth_sign_path(path, exp, slot->sig);
+		slot->exp = exp;
+	}
+	const char *sig = slot->sig;
 	buf_putc(b, '"');
 	buf_puts(b, path);
 	buf_puts(b, "?exp=");

@@ -175,10 +175,30 @@ void time_iso8601(int64_t ms, char out[32])
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
-	char tmp[96]; /* wide enough for any int the compiler can imagine */
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-	str_copy(out, 32, tmp);
+	int year = tm.tm_year + 1900, milli = (int)(ms % 1000);
+	if (year < 0 || year > 9999 || milli < 0) { /* outside what the fast path below writes */
+		char tmp[96];
+		snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, milli < 0 ? 0 : milli);
+		str_copy(out, 32, tmp);
+		return;
+	}
+	/* written digit by digit: this runs for every timestamp of every JSON answer */
+	int v[] = {year / 100, year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+	static const char sep[] = {0, 0, '-', '-', 'T', ':', ':'};
+	char *p = out;
+	for (int i = 0; i < 7; i++) {
+		if (sep[i])
+			*p++ = sep[i];
+		*p++ = (char)('0' + v[i] / 10);
+		*p++ = (char)('0' + v[i] % 10);
+	}
+	*p++ = '.';
+	*p++ = (char)('0' + milli / 100);
+	*p++ = (char)('0' + milli / 10 % 10);
+	*p++ = (char)('0' + milli % 10);
+	*p++ = 'Z';
+	*p = '\0';
 }
 
 /* ==== Identifiers ==== */
