@@ -39,7 +39,7 @@ STRICT=${BENCH_STRICT:-0}
 PY=${BENCH_PYTHON:-/usr/bin/python3} # Debian's python, where python3-fastapi lives
 # fast: uvicorn on uvloop + httptools (as `pip install uvicorn[standard]` deploys it);
 # plain: Debian's python3-uvicorn defaults, asyncio + h11 (pure Python HTTP parsing)
-PEER_STACK=${BENCH_PEER_STACK:-fast}
+PEER_STACK=${BENCH_PEER_STACK:-plain} # plain: uvicorn as Debian packages it (no uvloop, no httptools)
 LIMIT=20
 THREADS=2
 CONNS=64
