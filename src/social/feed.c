@@ -23,6 +23,7 @@
 #define FRESH_CANDIDATES      300
 #define GAME_CANDIDATES	      60
 #define FOLLOW_CANDIDATES     200
+#define FOLLOW_PER_CREATOR    10
 #define NEW_CREATOR_FOLLOWERS 100
 #define GAME_CACHE_SLOTS      64
 #define SNAP_LOCAL_MAX	      4096
@@ -808,21 +809,44 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 	bool few;
 	if (!followees(c, viewer, &fols, &few, e))
 		goto out;
+	/* the followees' reputation inputs, read once instead of once per post */
+	cands_t stats = {0};
+	if (few &&
+	    !cand_query(c,
+			"SELECT u.id, u.id, 0, 0, 0, 0, 0, 0, NULL, u.rep_views, u.rep_engagement, "
+			"u.follower_count FROM follows f CROSS JOIN users u WHERE f.follower_id = ? AND "
+			"u.id = f.followee_id AND u.disabled = 0 LIMIT ?",
+			NULL, viewer, 0, FANOUT_MAX + 1, 0, &stats, e)) {
+		idset_free(&fols);
+		goto out;
+	}
 	for (int i = 0; few && i < fols.n; i++) {
-		/* a few recent posts of each followee: none of them can crowd the others out */
+		/* the latest few posts of each followee, from posts_user_idx: none can crowd the others out
+		 */
 		if (!cand_query(
 			c,
-			"SELECT " CAND_COLS
-			" FROM posts p JOIN users u ON u.id = p.user_id WHERE p.user_id = ? "
+			"SELECT p.id, p.user_id, p.created_at, p.like_count, p.comment_count, p.share_count, "
+			"p.complete_count, p.view_count, p.game_key, 0, 0, 0 FROM posts p WHERE p.user_id = "
+			"? "
 			"AND p.id > ? AND p.visibility IN ('public', 'followers') ORDER BY p.id DESC LIMIT ?",
-			NULL, fols.v[i], since > 0 ? since : 1, 20, REASON_FOLLOW, &part, e)) {
+			NULL, fols.v[i], since > 0 ? since : 1, FOLLOW_PER_CREATOR, REASON_FOLLOW, &part,
+			e)) {
+			free(stats.v);
 			idset_free(&fols);
 			goto out;
 		}
+		for (int j = 0; j < stats.n; j++)
+			if (stats.v[j].id == fols.v[i])
+				for (int k = 0; k < part.n; k++) {
+					part.v[k].rep_views = stats.v[j].rep_views;
+					part.v[k].rep_eng = stats.v[j].rep_eng;
+					part.v[k].author_followers = stats.v[j].author_followers;
+				}
 		pool_merge(&pool, &cap, &part);
 		free(part.v);
 		part.v = NULL;
 	}
+	free(stats.v);
 	idset_free(&fols);
 	if (!few) {
 		if (!cand_query(
