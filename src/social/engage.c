@@ -327,8 +327,8 @@ bool social_view(db_conn_t *c, int64_t post_id, int64_t user_id, const char *vie
 		} else
 			ok = false;
 	} else if (ok && *counted) {
-		ok = bump(c, post_id, "view_count", 1, 0, 0, count,
-			  e); /* the author's own views carry no weight */
+		/* the author's own views are counted but carry no weight */
+		ok = bump(c, post_id, "view_count", 1, 0, 0, count, e);
 	}
 	bool first_complete = false;
 	if (ok && complete) {
