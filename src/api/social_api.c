@@ -25,42 +25,10 @@
  */
 static void jw_str(buf_t *b, const char *s)
 {
-	if (!s) {
+	if (s)
+		buf_put_json_string(b, s);
+	else
 		buf_puts(b, "null");
-		return;
-	}
-	static const char hex[] = "0123456789abcdef";
-	buf_putc(b, '"');
-	const char *run = s;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p >= 0x20 && *p != '"' && *p != '\\')
-			continue;
-		buf_append(b, run, (size_t)((const char *)p - run));
-		run = (const char *)p + 1;
-		switch (*p) {
-		case '"':
-			buf_puts(b, "\\\"");
-			break;
-		case '\\':
-			buf_puts(b, "\\\\");
-			break;
-		case '\n':
-			buf_puts(b, "\\n");
-			break;
-		case '\r':
-			buf_puts(b, "\\r");
-			break;
-		case '\t':
-			buf_puts(b, "\\t");
-			break;
-		default: {
-			char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
-			buf_append(b, u, sizeof(u));
-		}
-		}
-	}
-	buf_puts(b, run);
-	buf_putc(b, '"');
 }
 
 static void jw_i64(buf_t *b, int64_t v)

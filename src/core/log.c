@@ -45,36 +45,6 @@ const char *log_request_id(void)
 	return request_id;
 }
 
-static void put_escaped(buf_t *b, const char *s)
-{
-	buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			buf_puts(b, "\\\"");
-			break;
-		case '\\':
-			buf_puts(b, "\\\\");
-			break;
-		case '\n':
-			buf_puts(b, "\\n");
-			break;
-		case '\r':
-			buf_puts(b, "\\r");
-			break;
-		case '\t':
-			buf_puts(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20)
-				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_putc(b, (char)*p);
-		}
-	}
-	buf_putc(b, '"');
-}
-
 static void emit(log_level_t level, const char *msg, buf_t *fields)
 {
 	char ts[32];
@@ -82,10 +52,10 @@ static void emit(log_level_t level, const char *msg, buf_t *fields)
 	buf_init(&b);
 	time_iso8601(time_now_ms(), ts);
 	buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts, level_names[level]);
-	put_escaped(&b, msg);
+	buf_put_json_string(&b, msg);
 	if (request_id[0]) {
 		buf_puts(&b, ",\"request_id\":");
-		put_escaped(&b, request_id);
+		buf_put_json_string(&b, request_id);
 	}
 	if (fields && fields->len) {
 		buf_putc(&b, ',');
@@ -117,9 +87,9 @@ void log_msg(log_level_t level, const char *msg, ...)
 		const char *v = va_arg(ap, const char *);
 		if (f.len)
 			buf_putc(&f, ',');
-		put_escaped(&f, k);
+		buf_put_json_string(&f, k);
 		buf_putc(&f, ':');
-		put_escaped(&f, v ? v : "");
+		buf_put_json_string(&f, v ? v : "");
 	}
 	va_end(ap);
 	emit(level, msg, &f);

@@ -45,6 +45,8 @@ void buf_puts(buf_t *b, const char *s);
 void buf_putc(buf_t *b, char c);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf_t *b, const char *fmt, va_list ap);
+/* s as a JSON string literal, quotes included (s is valid UTF-8). */
+void buf_put_json_string(buf_t *b, const char *s);
 /* Hands the bytes to the caller (free() them); the buffer is left empty. */
 char *buf_steal(buf_t *b);
 

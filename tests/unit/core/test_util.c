@@ -345,6 +345,16 @@ static void test_str_replace_all(void **state)
 	}
 }
 
+static void test_buf_put_json_string(void **state)
+{
+	(void)state;
+	buf_t b;
+	buf_init(&b);
+	buf_put_json_string(&b, "a\"b\\c\n\r\t\x01 \xc3\xa9");
+	assert_string_equal(b.data, "\"a\\\"b\\\\c\\n\\r\\t\\u0001 \xc3\xa9\"");
+	buf_cleanup(&b);
+}
+
 static void test_str_ieq_and_prefix(void **state)
 {
 	(void)state;
@@ -379,6 +389,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_i64_rejects_leading_whitespace),
 	    cmocka_unit_test(test_str_copy_fits_and_truncates),
 	    cmocka_unit_test(test_str_replace_all),
+	    cmocka_unit_test(test_buf_put_json_string),
 	    cmocka_unit_test(test_str_ieq_and_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
