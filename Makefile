@@ -12,10 +12,10 @@
 # gcov: the binary the test suites run, so every test is also a sanitizer run).
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq hiredis libcurl libseccomp \
+PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq hiredis libcurl libseccomp nettle \
            libavformat libavcodec libavfilter libswscale libswresample libavutil
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lpthread -lm
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral -Wno-missing-field-initializers
 BASE    := -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen $(WARN) $(PKG_CFLAGS) -MMD -MP

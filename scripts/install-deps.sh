@@ -10,7 +10,8 @@ mode=${1:-all}
 
 run_pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
   libsodium-dev libhiredis-dev libcurl4-openssl-dev libseccomp-dev libavformat-dev libavcodec-dev
-  libavfilter-dev libswscale-dev libswresample-dev libavutil-dev fonts-dejavu-core nodejs)
+  libavfilter-dev libswscale-dev libswresample-dev libavutil-dev libwslay-dev nettle-dev
+  fonts-dejavu-core nodejs)
 test_pkgs=(libcmocka-dev postgresql redis-server chromium gcovr clang libclang-rt-14-dev
   cppcheck clang-format nginx-light wrk curl ffmpeg)
 # the peers of the benchmarks (bench/peers): only `install-deps.sh bench` installs them

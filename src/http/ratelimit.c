@@ -328,3 +328,58 @@ void *kv_get(const char *key, size_t *n)
 	freeReplyObject(r);
 	return out;
 }
+
+bool kv_del(const char *key)
+{
+	redisContext *c = use_redis ? redis_conn() : NULL;
+	if (!c)
+		return false;
+	redisReply *r = redisCommand(c, "DEL cosmiv:%s", key);
+	bool ok = r && r->type == REDIS_REPLY_INTEGER;
+	freeReplyObject(r);
+	return ok;
+}
+
+bool kv_publish(const char *channel, const void *msg, size_t n)
+{
+	redisContext *c = use_redis ? redis_conn() : NULL;
+	if (!c)
+		return false;
+	redisReply *r = redisCommand(c, "PUBLISH cosmiv:%s %b", channel, msg, n);
+	bool ok = r && r->type == REDIS_REPLY_INTEGER;
+	freeReplyObject(r);
+	return ok;
+}
+
+void *kv_subscriber(const char *channel)
+{
+	if (!use_redis)
+		return NULL;
+	struct timeval tv = {1, 0};
+	redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
+	if (!c || c->err) {
+		if (c)
+			redisFree(c);
+		return NULL;
+	}
+	if (redis_password && redis_password[0]) {
+		redisReply *r = redisCommand(c, "AUTH %s", redis_password);
+		bool ok = r && r->type != REDIS_REPLY_ERROR;
+		freeReplyObject(r);
+		if (!ok) {
+			redisFree(c);
+			return NULL;
+		}
+	}
+	redisReply *r = redisCommand(c, "SUBSCRIBE cosmiv:%s", channel);
+	bool ok = r && r->type == REDIS_REPLY_ARRAY;
+	freeReplyObject(r);
+	if (!ok) {
+		redisFree(c);
+		return NULL;
+	}
+	/* Reads block until a message arrives; the owner stops the reader with shutdown(fd). */
+	struct timeval none = {0, 0};
+	redisSetTimeout(c, none);
+	return c;
+}

@@ -42,5 +42,12 @@ const char *ratelimit_backend(void);
 bool kv_shared(void);
 bool kv_set(const char *key, const void *val, size_t n, int ttl_s);
 void *kv_get(const char *key, size_t *n);
+bool kv_del(const char *key);
+/* PUBLISH on "cosmiv:<channel>" (false without Redis or when it failed). */
+bool kv_publish(const char *channel, const void *msg, size_t n);
+/* A new connection (a redisContext *, the caller's to redisFree) subscribed to
+ * "cosmiv:<channel>", reading without a timeout (stop a reader with shutdown() on
+ * its fd); NULL without Redis or on failure. */
+void *kv_subscriber(const char *channel);
 
 #endif
