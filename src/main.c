@@ -29,6 +29,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "db/db.h"
+#include "gateway/events.h"
+#include "gateway/gateway.h"
 #include "http/http.h"
 #include "http/ratelimit.h"
 #include "clips/clips.h"
@@ -156,6 +158,24 @@ static void block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The gateway's default address: the HTTP host, the next port. */
+static char *gateway_default_listen(const char *http_listen)
+{
+	const char *colon = strrchr(http_listen, ':');
+	int port = http_port();
+	if (!colon)
+		return xasprintf("127.0.0.1:%d", port ? port + 1 : 0);
+	return xasprintf("%.*s:%d", (int)(colon - http_listen), http_listen, port ? port + 1 : 0);
+}
+
+/* Job progress reaches the job's owner over the gateway. */
+static void publish_job_progress(int64_t job_id, int64_t owner_id, int percent, const char *msg)
+{
+	event_t ev = {.type = "JOB_PROGRESS", .scope = EV_USER, .user_id = owner_id};
+	events_publish(
+	    &ev, json_pack("{s:o, s:i, s:s?}", "job_id", jx_id(job_id), "progress", percent, "message", msg));
+}
+
 static int cmd_serve(void)
 {
 	const config_t *cfg = config_get();
@@ -193,6 +213,28 @@ static int cmd_serve(void)
 		db_close(db);
 		return fail("workers", &e);
 	}
+	if (strcmp(cfg->gateway_listen, "off") != 0) {
+		char *gl = cfg->gateway_listen[0] ? xstrdup(cfg->gateway_listen)
+						  : gateway_default_listen(cfg->listen);
+		gateway_config_t gc = {.listen = gl,
+				       .public_url = cfg->gateway_public_url,
+				       .heartbeat_ms = cfg->gateway_heartbeat_ms,
+				       .max_per_user = cfg->gateway_max_per_user,
+				       .presence_grace_s = cfg->presence_grace_s,
+				       .redis_url = cfg->redis_url};
+		bool ok = gateway_start(&gc, db, &e);
+		free(gl);
+		if (!ok) {
+			jobs_stop();
+			http_stop(0);
+			store_close(store);
+			db_close(db);
+			return fail("gateway", &e);
+		}
+	} else {
+		events_start(cfg->redis_url, NULL);
+	}
+	jobs_set_observer(publish_job_progress);
 	char port[16];
 	snprintf(port, sizeof(port), "%d", http_port());
 	char workers[16];
@@ -205,6 +247,8 @@ static int cmd_serve(void)
 	sigwait(&set, &sig);
 	log_info("shutting down: finishing in-flight requests", "signal",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	gateway_stop();
+	events_stop();
 	http_stop(cfg->shutdown_grace_s);
 	jobs_stop();
 	store_close(store);
@@ -235,6 +279,14 @@ static int cmd_worker(void)
 		return fail("storage", &e);
 	}
 	int n = cfg->workers > 0 ? cfg->workers : 1;
+	/* With Redis, job progress reaches the owner's gateway on whichever node holds it. */
+	if (cfg->redis_url[0] && !ratelimit_init(cfg->redis_url, &e)) {
+		store_close(store);
+		db_close(db);
+		return fail("redis", &e);
+	}
+	events_start(cfg->redis_url, NULL);
+	jobs_set_observer(publish_job_progress);
 	videos_register_jobs(store, cfg->data_dir);
 	clips_register_jobs(store, cfg->data_dir);
 	if (!jobs_start(db, n, &e)) {
@@ -250,6 +302,8 @@ static int cmd_worker(void)
 	sigwait(&set, &sig);
 	log_info("worker stopping: finishing running jobs", NULL);
 	jobs_stop();
+	events_stop();
+	ratelimit_shutdown();
 	store_close(store);
 	db_close(db);
 	return 0;

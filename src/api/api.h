@@ -51,7 +51,8 @@ void api_clips_routes(void);
 void api_social_routes(void);
 void api_feed_routes(void);
 void api_communities_routes(void); /* communities_api.c: communities, channels, roles, members, invites */
-void api_messages_routes(void);    /* messages_api.c: messages, reactions, pins, read state */
+void api_messages_routes(void);
+void api_gateway_routes(void); /* gateway_api.c: where the WebSocket gateway listens */    /* messages_api.c: messages, reactions, pins, read state */
 
 /* ==== social rendering shared by social_api.c and feed_api.c ==== */
 /* The caller when an Authorization header is sent (a bad token answers 401 and sets *failed);

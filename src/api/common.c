@@ -24,6 +24,7 @@ void api_init(db_t *db)
 	api_clips_routes();
 	api_social_routes();
 	api_feed_routes();
+	api_gateway_routes();
 }
 
 db_t *api_db(void)

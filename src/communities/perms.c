@@ -82,11 +82,12 @@ bool perm_parse(const char *s, perm_t *out)
 static bool load_base(db_conn_t *c, int64_t community_id, int64_t user_id, int64_t *owner, perm_t *everyone,
 		      bool *member, err_t *e)
 {
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT c.owner_id, r.permissions, "
-				  "(SELECT COUNT(*) FROM members m WHERE m.community_id = c.id AND m.user_id = ?) "
-				  "FROM communities c JOIN roles r ON r.id = c.id WHERE c.id = ?",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "SELECT c.owner_id, r.permissions, "
+		       "(SELECT COUNT(*) FROM members m WHERE m.community_id = c.id AND m.user_id = ?) "
+		       "FROM communities c JOIN roles r ON r.id = c.id WHERE c.id = ?",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, user_id);
@@ -114,11 +115,12 @@ static bool load_roles(db_conn_t *c, int64_t community_id, int64_t user_id, perm
 {
 	*roles = NULL;
 	*n = 0;
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT r.id, r.position, r.permissions FROM member_roles mr "
-				  "JOIN roles r ON r.id = mr.role_id WHERE mr.community_id = ? AND mr.user_id = ? "
-				  "ORDER BY r.id",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "SELECT r.id, r.position, r.permissions FROM member_roles mr "
+		       "JOIN roles r ON r.id = mr.role_id WHERE mr.community_id = ? AND mr.user_id = ? "
+		       "ORDER BY r.id",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, community_id);
@@ -148,10 +150,11 @@ static bool load_overwrites(db_conn_t *c, int64_t channel_id, perm_overwrite_t *
 {
 	*ow = NULL;
 	*n = 0;
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT target_type, target_id, allow_bits, deny_bits FROM channel_overwrites "
-				  "WHERE channel_id = ?",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "SELECT target_type, target_id, allow_bits, deny_bits FROM channel_overwrites "
+		       "WHERE channel_id = ?",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, channel_id);
@@ -206,7 +209,8 @@ bool perm_channel(db_conn_t *c, int64_t channel_id, int64_t user_id, perm_t *out
 		  err_t *e)
 {
 	int64_t cid;
-	bool found = db_query_i64(c, "SELECT community_id FROM channels WHERE id = ?", &cid, e, 1, channel_id);
+	bool found =
+	    db_query_i64(c, "SELECT community_id FROM channels WHERE id = ?", &cid, e, 1, channel_id);
 	if (!found) {
 		if (e->kind == ERR_NOT_FOUND)
 			return err_set(e, ERR_NOT_FOUND, "channel_not_found", NULL, "no such channel");
@@ -287,7 +291,8 @@ static int cmp_role(const void *a, const void *b)
 
 static int cmp_chan(const void *a, const void *b)
 {
-	int64_t x = ((const perm_channel_rules_t *)a)->channel_id, y = ((const perm_channel_rules_t *)b)->channel_id;
+	int64_t x = ((const perm_channel_rules_t *)a)->channel_id,
+		y = ((const perm_channel_rules_t *)b)->channel_id;
 	return (x > y) - (x < y);
 }
 
@@ -362,10 +367,11 @@ bool perm_cache_load(db_conn_t *c, int64_t community_id, perm_cache_t *out, err_
 	if (rc == DB_ERROR)
 		goto fail;
 
-	s = db_prepare(c,
-		       "SELECT o.channel_id, o.target_type, o.target_id, o.allow_bits, o.deny_bits "
-		       "FROM channel_overwrites o JOIN channels ch ON ch.id = o.channel_id WHERE ch.community_id = ?",
-		       e);
+	s = db_prepare(
+	    c,
+	    "SELECT o.channel_id, o.target_type, o.target_id, o.allow_bits, o.deny_bits "
+	    "FROM channel_overwrites o JOIN channels ch ON ch.id = o.channel_id WHERE ch.community_id = ?",
+	    e);
 	if (!s)
 		goto fail;
 	db_bind_i64(s, 1, community_id);
@@ -397,11 +403,12 @@ bool perm_member_roles(db_conn_t *c, int64_t user_id, int64_t **community_ids, i
 	*community_ids = NULL;
 	*role_ids = NULL;
 	*n = 0;
-	db_stmt_t *s = db_prepare(c,
-				  "SELECT m.community_id, COALESCE(mr.role_id, 0) FROM members m "
-				  "LEFT JOIN member_roles mr ON mr.community_id = m.community_id AND mr.user_id = "
-				  "m.user_id WHERE m.user_id = ? ORDER BY m.community_id, 2",
-				  e);
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "SELECT m.community_id, COALESCE(mr.role_id, 0) FROM members m "
+		       "LEFT JOIN member_roles mr ON mr.community_id = m.community_id AND mr.user_id = "
+		       "m.user_id WHERE m.user_id = ? ORDER BY m.community_id, 2",
+		       e);
 	if (!s)
 		return false;
 	db_bind_i64(s, 1, user_id);
@@ -438,7 +445,8 @@ perm_t perm_cache_channel(const perm_cache_t *pc, int64_t user_id, const int64_t
 	int n = 0;
 	for (int i = 0; i < nroles; i++) {
 		perm_role_t key = {.id = role_ids[i]};
-		const perm_role_t *r = bsearch(&key, pc->roles, (size_t)pc->nroles, sizeof *pc->roles, cmp_role);
+		const perm_role_t *r =
+		    bsearch(&key, pc->roles, (size_t)pc->nroles, sizeof *pc->roles, cmp_role);
 		if (r)
 			roles[n++] = *r;
 	}

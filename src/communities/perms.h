@@ -25,21 +25,21 @@
 
 typedef uint64_t perm_t;
 
-#define PERM_VIEW_CHANNEL (UINT64_C(1) << 0)
-#define PERM_SEND_MESSAGES (UINT64_C(1) << 1)
-#define PERM_MANAGE_MESSAGES (UINT64_C(1) << 2)
-#define PERM_MANAGE_CHANNELS (UINT64_C(1) << 3)
-#define PERM_MANAGE_ROLES (UINT64_C(1) << 4)
-#define PERM_KICK_MEMBERS (UINT64_C(1) << 5)
-#define PERM_BAN_MEMBERS (UINT64_C(1) << 6)
+#define PERM_VIEW_CHANNEL     (UINT64_C(1) << 0)
+#define PERM_SEND_MESSAGES    (UINT64_C(1) << 1)
+#define PERM_MANAGE_MESSAGES  (UINT64_C(1) << 2)
+#define PERM_MANAGE_CHANNELS  (UINT64_C(1) << 3)
+#define PERM_MANAGE_ROLES     (UINT64_C(1) << 4)
+#define PERM_KICK_MEMBERS     (UINT64_C(1) << 5)
+#define PERM_BAN_MEMBERS      (UINT64_C(1) << 6)
 #define PERM_MENTION_EVERYONE (UINT64_C(1) << 7)
-#define PERM_ADD_REACTIONS (UINT64_C(1) << 8)
-#define PERM_ATTACH_CLIPS (UINT64_C(1) << 9)
-#define PERM_ADMINISTRATOR (UINT64_C(1) << 10)
-#define PERM_CREATE_INVITE (UINT64_C(1) << 11)
+#define PERM_ADD_REACTIONS    (UINT64_C(1) << 8)
+#define PERM_ATTACH_CLIPS     (UINT64_C(1) << 9)
+#define PERM_ADMINISTRATOR    (UINT64_C(1) << 10)
+#define PERM_CREATE_INVITE    (UINT64_C(1) << 11)
 #define PERM_MANAGE_COMMUNITY (UINT64_C(1) << 12)
-#define PERM_VIEW_AUDIT_LOG (UINT64_C(1) << 13)
-#define PERM_ALL ((UINT64_C(1) << 14) - 1)
+#define PERM_VIEW_AUDIT_LOG   (UINT64_C(1) << 13)
+#define PERM_ALL	      ((UINT64_C(1) << 14) - 1)
 
 /* What @everyone may do in a new community. */
 #define PERM_EVERYONE_DEFAULT                                                                                \
@@ -62,7 +62,7 @@ typedef struct {
 	int64_t community_id; /* also the id of @everyone */
 	int64_t owner_id;
 	int64_t user_id;
-	perm_t everyone; /* @everyone's permissions */
+	perm_t everyone;	  /* @everyone's permissions */
 	const perm_role_t *roles; /* the member's roles (not @everyone) */
 	int nroles;
 	const perm_overwrite_t *overwrites; /* the channel's; NULL/0 for community-wide */

@@ -52,6 +52,13 @@ const config_setting_t config_settings[] = {
     {"COSMIV_PRO_MAX_DURATION_S", NULL, "14400", "longest video on the pro plan (4 h)"},
     {"COSMIV_MEDIA_TIMEOUT_S", NULL, "3600", "wall-clock limit of one media job"},
     {"COSMIV_MEDIA_MEMORY_BYTES", NULL, "3221225472", "address-space limit of the media sandbox (3 GiB)"},
+    {"COSMIV_GATEWAY_LISTEN", NULL, "",
+     "WebSocket gateway listen address host:port; empty: the HTTP host, port + 1; 'off': no gateway"},
+    {"COSMIV_GATEWAY_PUBLIC_URL", NULL, "",
+     "gateway URL given to clients (wss://site/api/v2/gateway behind a proxy); empty: ws://LISTEN"},
+    {"COSMIV_GATEWAY_HEARTBEAT_MS", NULL, "30000", "clients heartbeat this often; silent ones are closed"},
+    {"COSMIV_GATEWAY_MAX_PER_USER", NULL, "10", "gateway connections one user may hold on one node"},
+    {"COSMIV_PRESENCE_GRACE_S", NULL, "10", "a user whose last connection closed stays online this long"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -86,6 +93,8 @@ static const struct {
     {"COSMIV_STORAGE_URL", offsetof(config_t, storage_url)},
     {"COSMIV_S3_ACCESS_KEY", offsetof(config_t, s3_access_key)},
     {"COSMIV_S3_SECRET_KEY", offsetof(config_t, s3_secret_key)},
+    {"COSMIV_GATEWAY_LISTEN", offsetof(config_t, gateway_listen)},
+    {"COSMIV_GATEWAY_PUBLIC_URL", offsetof(config_t, gateway_public_url)},
 };
 
 static char **slot_str(const char *env)
@@ -127,6 +136,9 @@ static bool set_int(const char *env, const char *val, char **err)
 	    {"COSMIV_MEDIA_TIMEOUT_S", offsetof(config_t, media_timeout_s), 5, 86400, false},
 	    {"COSMIV_MEDIA_MEMORY_BYTES", offsetof(config_t, media_memory_bytes), 64LL << 20, 1LL << 40,
 	     true},
+	    {"COSMIV_GATEWAY_HEARTBEAT_MS", offsetof(config_t, gateway_heartbeat_ms), 1000, 600000, false},
+	    {"COSMIV_GATEWAY_MAX_PER_USER", offsetof(config_t, gateway_max_per_user), 1, 1000, false},
+	    {"COSMIV_PRESENCE_GRACE_S", offsetof(config_t, presence_grace_s), 0, 3600, false},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
 		if (strcmp(map[i].env, env) != 0)

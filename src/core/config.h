@@ -53,6 +53,11 @@ typedef struct {
 	int pro_max_duration_s;
 	int media_timeout_s;	    /* wall-clock limit of one media job */
 	int64_t media_memory_bytes; /* address-space limit of the media sandbox */
+	char *gateway_listen;	    /* "" → HTTP host, port + 1; "off" → none */
+	char *gateway_public_url;   /* "" → ws://<gateway address>/api/v2/gateway */
+	int gateway_heartbeat_ms;
+	int gateway_max_per_user;
+	int presence_grace_s;
 } config_t;
 
 typedef struct {

@@ -29,7 +29,7 @@ static atomic_int sub_fd = -1;
 
 void events_publish(const event_t *ev, json_t *d)
 {
-	if (!deliver || !ev || !ev->type) {
+	if ((!deliver && !use_redis) || !ev || !ev->type) {
 		json_decref(d);
 		return;
 	}
@@ -49,9 +49,10 @@ void events_publish(const event_t *ev, json_t *d)
 	size_t n = strlen(s);
 	if (!use_redis || !kv_publish("events", s, n)) {
 		if (use_redis)
-			log_warn("event not published to Redis; delivered on this node only", "type", ev->type,
-				 NULL);
-		deliver(s, n);
+			log_warn("event not published to Redis; delivered on this node only", "type",
+				 ev->type, NULL);
+		if (deliver)
+			deliver(s, n);
 	}
 	free(s);
 }
@@ -65,7 +66,8 @@ static void *subscriber(void *arg)
 		if (!c) {
 			c = kv_subscriber("events");
 			if (!c) {
-				struct timespec ts = {backoff_ms / 1000, (long)(backoff_ms % 1000) * 1000000L};
+				struct timespec ts = {backoff_ms / 1000,
+						      (long)(backoff_ms % 1000) * 1000000L};
 				nanosleep(&ts, NULL);
 				backoff_ms = backoff_ms < 2000 ? backoff_ms * 2 : 2000;
 				continue;
@@ -78,13 +80,15 @@ static void *subscriber(void *arg)
 		redisReply *r = NULL;
 		if (redisGetReply(c, (void **)&r) != REDIS_OK) {
 			if (atomic_load(&running))
-				log_warn("Redis event subscription lost; reconnecting", "detail", c->errstr, NULL);
+				log_warn("Redis event subscription lost; reconnecting", "detail", c->errstr,
+					 NULL);
 			atomic_store(&sub_fd, -1);
 			redisFree(c);
 			c = NULL;
 			continue;
 		}
-		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING)
+		if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+		    r->element[2]->type == REDIS_REPLY_STRING)
 			deliver(r->element[2]->str, r->element[2]->len);
 		freeReplyObject(r);
 	}
@@ -97,8 +101,8 @@ bool events_start(const char *redis_url, events_deliver_fn fn)
 {
 	deliver = fn;
 	use_redis = redis_url && redis_url[0] && kv_shared();
-	if (!use_redis)
-		return true;
+	if (!use_redis || !fn)
+		return true; /* in-process, or publish-only (a worker process) */
 	atomic_store(&running, true);
 	if (pthread_create(&sub_thread, NULL, subscriber, NULL) != 0)
 		return false;

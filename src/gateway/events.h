@@ -49,8 +49,8 @@ void events_publish(const event_t *ev, json_t *d);
 /* ==== The bus (gateway/bus.c) ==== */
 
 /* Where published events go: a local delivery function (the gateway), and
- * Redis pub/sub when url is set. Without events_start, events are dropped
- * (nothing is listening: the CLI, a worker without Redis). */
+ * Redis pub/sub when url is set. deliver NULL with Redis: publish only (a
+ * `cosmiv worker`). Without either, events are dropped: nothing listens. */
 typedef void (*events_deliver_fn)(const char *json, size_t len);
 bool events_start(const char *redis_url, events_deliver_fn deliver);
 void events_stop(void);

@@ -109,7 +109,9 @@ presence_t presence_get(int64_t user_id)
 		snprintf(key, sizeof key, "presence:%lld", (long long)user_id);
 		size_t n;
 		char *v = kv_get(key, &n);
-		presence_t p = !v || n == 0 ? PRESENCE_OFFLINE : v[0] == 'i' ? PRESENCE_IDLE : PRESENCE_ONLINE;
+		presence_t p = !v || n == 0  ? PRESENCE_OFFLINE
+			       : v[0] == 'i' ? PRESENCE_IDLE
+					     : PRESENCE_ONLINE;
 		free(v);
 		return p;
 	}

@@ -32,6 +32,7 @@ static size_t nseries, capseries;
 static counter_t *counters;
 static size_t ncounters, capcounters;
 static int inflight;
+static int gw_conns, gw_sessions;
 static int64_t started_ms;
 
 void metrics_observe_request(const char *route, const char *method, int status, double seconds)
@@ -138,6 +139,17 @@ void metrics_render(buf_t *out)
 	pthread_mutex_unlock(&mu);
 	buf_printf(out, "# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight %d\n",
 		   metrics_inflight());
+	buf_printf(out,
+		   "# TYPE gateway_connections gauge\ngateway_connections %d\n"
+		   "# TYPE gateway_sessions gauge\ngateway_sessions %d\n",
+		   __atomic_load_n(&gw_conns, __ATOMIC_RELAXED),
+		   __atomic_load_n(&gw_sessions, __ATOMIC_RELAXED));
+}
+
+void metrics_gateway(int connections, int sessions)
+{
+	__atomic_store_n(&gw_conns, connections, __ATOMIC_RELAXED);
+	__atomic_store_n(&gw_sessions, sessions, __ATOMIC_RELAXED);
 }
 
 void metrics_reset(void)

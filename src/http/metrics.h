@@ -19,6 +19,8 @@ int metrics_inflight(void);
 /* Counter for anything else: metrics_count("cosmiv_rate_limited_total", "scope", "login"). */
 void metrics_count(const char *name, const char *label, const char *value);
 /* Appends the exposition text. */
+/* The gateway's open connections and live sessions (gauges). */
+void metrics_gateway(int connections, int sessions);
 void metrics_render(buf_t *out);
 void metrics_reset(void);
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "gateway/events.h"
+#include "core/jsonx.h"
 #include "social/social.h"
 
 #define MENTIONS_MAX 10
@@ -30,7 +32,8 @@ bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, 
 		       e);
 	if (!s)
 		return false;
-	db_bind_i64(s, 1, id_new());
+	int64_t id = id_new(), at = time_now_ms();
+	db_bind_i64(s, 1, id);
 	db_bind_i64(s, 2, user_id);
 	db_bind_text(s, 3, kind);
 	db_bind_i64(s, 4, actor);
@@ -42,10 +45,20 @@ bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, 
 		db_bind_i64(s, 6, comment_id);
 	else
 		db_bind_null(s, 6);
-	db_bind_i64(s, 7, time_now_ms());
+	db_bind_i64(s, 7, at);
 	int rc = db_step(s, e);
 	db_finish(s);
-	return rc == DB_DONE;
+	if (rc != DB_DONE)
+		return false;
+	/* Live to the recipient's gateway. This runs inside the caller's transaction, which
+	 * commits right after; a client that refetches at once may be a few ms early, and the
+	 * badge it shows comes from this event, which is complete on its own. */
+	event_t ev = {.type = "NOTIFICATION", .scope = EV_USER, .user_id = user_id};
+	events_publish(
+	    &ev, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "id", jx_id(id), "kind", kind, "actor_id",
+			   jx_id(actor), "post_id", post_id ? jx_id(post_id) : json_null(), "comment_id",
+			   comment_id ? jx_id(comment_id) : json_null(), "created_at", jx_time(at)));
+	return true;
 }
 
 bool notify_mentions(db_conn_t *c, const char *text, int64_t actor, int64_t post_id, int64_t comment_id,

@@ -66,6 +66,8 @@ export async function startServer({ env = {}, dataDir, databaseUrl, webDir, keep
     COSMIV_LOG_LEVEL: 'info',
     // tests read their own writes at once; the micro-cache has its own test (social/microcache)
     COSMIV_FEED_CACHE_MS: '0',
+    // the gateway on a free port of its own (GET /api/v2/gateway says which)
+    COSMIV_GATEWAY_LISTEN: '127.0.0.1:0',
     ...env,
   };
   const proc = spawn(BIN, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
