@@ -4,7 +4,7 @@
 #   make test       install, build, run every test (unit, sanitizers, integration on
 #                   SQLite and PostgreSQL + Redis, browser) and the coverage gate
 #   make coverage   line/branch coverage per module (gcovr)
-#   make fuzz       libFuzzer targets (clang) for JSON validation and the JWT verifier
+#   make fuzz       libFuzzer targets (clang): JSON validation, the JWT verifier, gateway frames
 #   make lint       clang-format check, cppcheck, banned functions
 #   make bench      benchmarks (bench/README.md); make bench-feed for the feed benchmark
 #
@@ -134,6 +134,13 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined $(PKG_CFLAGS) \
 	  -o $@ $^ $(PKG_LIBS)
+
+# The gateway's frame handler needs the whole library (auth, permissions, the bus).
+build/fuzz/fuzz_gateway_frame: tests/fuzz/fuzz_gateway_frame.c $(SRC) $(GEN)
+	@mkdir -p $(@D)
+	clang -std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(PKG_CFLAGS) \
+	  -o $@ $(filter %.c,$^) $(PKG_LIBS)
 
 fuzz: $(FUZZ_BIN)
 	@bash tests/fuzz/run.sh $(FUZZ_BIN)

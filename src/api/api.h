@@ -50,9 +50,12 @@ void api_videos_routes(void);
 void api_clips_routes(void);
 void api_social_routes(void);
 void api_feed_routes(void);
-void api_communities_routes(void); /* communities_api.c: communities, channels, roles, members, invites */
+/* communities_api.c: communities, channels, roles, members, invites */
+void api_communities_routes(void);
+/* messages_api.c: messages, reactions, pins, read state */
 void api_messages_routes(void);
-void api_gateway_routes(void); /* gateway_api.c: where the WebSocket gateway listens */    /* messages_api.c: messages, reactions, pins, read state */
+/* gateway_api.c: where the WebSocket gateway listens */
+void api_gateway_routes(void);
 
 /* ==== social rendering shared by social_api.c and feed_api.c ==== */
 /* The caller when an Authorization header is sent (a bad token answers 401 and sets *failed);
