@@ -3,10 +3,10 @@
  * every client socket, and an eventfd that wakes it for published events.
  *
  * Design
- *   conn_t     one TCP connection: the HTTP upgrade, then a wslay context.
- *              An idle identified connection costs its wslay context (about
- *              4.4 KiB), this struct and the session: no thread, no buffers
- *              beyond what is queued.
+ *   conn_t     one TCP connection: the HTTP upgrade, then a ws_t (ws.h, on
+ *              wslay's frame layer). An idle identified connection costs
+ *              wslay's frame context (4.9 KiB), this struct and the session:
+ *              no thread, and no buffers beyond what is queued.
  *   session_t  an identified user on this node. It outlives its connection
  *              for RESUME_WINDOW_MS; meanwhile dispatches keep filling its
  *              ring of the last RING_MAX events (shared, reference-counted
@@ -43,7 +43,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <wslay/wslay.h>
 
 #include "auth/auth.h"
 #include "communities/perms.h"
@@ -53,6 +52,7 @@
 #include "core/util.h"
 #include "gateway/events.h"
 #include "gateway/presence.h"
+#include "gateway/ws.h"
 #include "http/metrics.h"
 
 #define GW_PATH		     "/api/v2/gateway"
@@ -227,7 +227,8 @@ typedef struct conn {
 	bool dirty; /* has queued frames to flush */
 	char *hs;   /* the HTTP request while upgrading */
 	size_t hslen;
-	wslay_event_context_ptr ws;
+	bool upgraded; /* ws is initialised */
+	ws_t ws;
 	session_t *sess;
 	int64_t opened_at, last_seen, closing_at;
 	int64_t win_start, typing_at;
@@ -277,7 +278,7 @@ static int64_t now(void)
 
 static void arm(conn_t *c)
 {
-	bool want = c->ws && wslay_event_want_write(c->ws);
+	bool want = c->upgraded && ws_pending(&c->ws) > 0;
 	if (want == c->out_armed)
 		return;
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0), .data.ptr = c};
@@ -300,7 +301,7 @@ static void close_with(conn_t *c, int code, const char *reason)
 		return;
 	c->state = C_CLOSING;
 	c->closing_at = now();
-	wslay_event_queue_close(c->ws, (uint16_t)code, (const uint8_t *)reason, strlen(reason));
+	ws_send_close(&c->ws, code, reason);
 	c->close_code = code;
 	mark_dirty(c);
 }
@@ -309,16 +310,12 @@ static void queue_text(conn_t *c, const char *s, size_t n)
 {
 	if (c->state != C_OPEN)
 		return;
-	if (wslay_event_get_queued_msg_length(c->ws) + n > SEND_QUEUE_MAX) {
+	if (!ws_send_text(&c->ws, s, n, SEND_QUEUE_MAX)) {
 		close_with(c, CLOSE_SLOW, "slow_consumer");
 		return;
 	}
-	struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)s, .msg_length = n};
-	if (wslay_event_queue_msg(c->ws, &m) != 0) {
-		close_with(c, CLOSE_UNKNOWN, "unknown_error");
-		return;
-	}
-	mark_dirty(c);
+	if (ws_pending(&c->ws) || c->ws.broken)
+		mark_dirty(c); /* to wait for the socket, or to be cleaned up */
 }
 
 static void queue_json(conn_t *c, json_t *o)
@@ -554,9 +551,10 @@ static void pending_offline_add(int64_t user_id)
 static void conn_destroy(conn_t *c)
 {
 	epoll_ctl(gw.epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	if (c->ws)
-		wslay_event_context_free(c->ws);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->upgraded)
+		ws_free(&c->ws);
 	free(c->hs);
 	if (c->sess) {
 		session_t *s = c->sess;
@@ -581,84 +579,27 @@ static void conn_destroy(conn_t *c)
 	free(c);
 }
 
-static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
-{
-	(void)flags;
-	conn_t *c = ud;
-	ssize_t r = recv(c->fd, buf, len, 0);
-	if (r < 0) {
-		wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK
-					       ? WSLAY_ERR_WOULDBLOCK
-					       : WSLAY_ERR_CALLBACK_FAILURE);
-		return -1;
-	}
-	if (r == 0) {
-		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-		return -1;
-	}
-	return r;
-}
-
-static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *ud)
-{
-	conn_t *c = ud;
-	ssize_t r = send(c->fd, data, len, MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0));
-	if (r < 0) {
-		wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK
-					       ? WSLAY_ERR_WOULDBLOCK
-					       : WSLAY_ERR_CALLBACK_FAILURE);
-		return -1;
-	}
-	return r;
-}
-
-static int ws_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *ud)
-{
-	(void)ctx;
-	(void)ud;
-	randombytes_buf(buf, len);
-	return 0;
-}
-
 static void on_frame(conn_t *c, const char *msg, size_t len);
 
-static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *ud)
+static void on_message(void *ud, int opcode, const char *data, size_t len)
 {
-	(void)ctx;
 	conn_t *c = ud;
-	if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
-		c->state = C_CLOSING;
-		c->closing_at = now();
-		return;
-	}
-	if (arg->opcode == WSLAY_PING || arg->opcode == WSLAY_PONG)
-		return; /* wslay answers pings */
 	c->last_seen = now();
-	if (arg->opcode != WSLAY_TEXT_FRAME) {
+	if (c->state != C_OPEN)
+		return;
+	if (opcode != WSLAY_TEXT_FRAME) {
 		close_with(c, CLOSE_DECODE, "decode_error: text frames only");
 		return;
 	}
-	on_frame(c, (const char *)arg->msg, arg->msg_length);
+	on_frame(c, data, len);
 }
 
-static const struct wslay_event_callbacks ws_callbacks = {
-    .recv_callback = ws_recv,
-    .send_callback = ws_send,
-    .genmask_callback = ws_genmask,
-    .on_msg_recv_callback = ws_msg,
-};
-
-/* Flushes what wslay has queued; destroys the connection when it is done. */
+/* Writes what is queued; destroys the connection when it is done or broken. */
 static void conn_flush(conn_t *c)
 {
-	if (!c->ws)
+	if (!c->upgraded)
 		return;
-	if (wslay_event_send(c->ws) != 0) {
-		conn_destroy(c);
-		return;
-	}
-	if (c->state == C_CLOSING && wslay_event_get_close_sent(c->ws) && !wslay_event_want_write(c->ws) &&
-	    (wslay_event_get_close_received(c->ws) || !wslay_event_want_read(c->ws))) {
+	if (ws_flush(&c->ws) != WS_OK || ws_done(&c->ws)) {
 		conn_destroy(c);
 		return;
 	}
@@ -797,11 +738,11 @@ static void handshake(conn_t *c)
 	free(c->hs);
 	c->hs = NULL;
 	c->hslen = 0;
-	if (wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0) {
+	if (!ws_init(&c->ws, c->fd, MAX_FRAME)) {
 		conn_destroy(c);
 		return;
 	}
-	wslay_event_config_set_max_recv_msg_length(c->ws, MAX_FRAME);
+	c->upgraded = true;
 	c->state = C_OPEN;
 	c->last_seen = now();
 	send_hello(c);
@@ -1312,9 +1253,14 @@ static void *loop(void *arg)
 				continue;
 			}
 			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
-				if (wslay_event_recv(c->ws) != 0) {
+				if (ws_read(&c->ws, on_message, c) != WS_OK) {
 					conn_destroy(c);
 					continue;
+				}
+				if (c->ws.close_received &&
+				    c->state == C_OPEN) { /* the client said goodbye */
+					c->state = C_CLOSING;
+					c->closing_at = now();
 				}
 			}
 			mark_dirty(c);
@@ -1473,25 +1419,15 @@ int gateway_heartbeat_ms(void)
 
 /* ==== the fuzz entry point ==== */
 
-static ssize_t fuzz_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *ud)
-{
-	(void)ctx;
-	(void)data;
-	(void)flags;
-	(void)ud;
-	return (ssize_t)len;
-}
-
 int gateway_fuzz_frame(const char *data, size_t len)
 {
-	static const struct wslay_event_callbacks cb = {
-	    .recv_callback = ws_recv, .send_callback = fuzz_send, .genmask_callback = ws_genmask};
 	conn_t c = {.fd = -1, .state = C_OPEN};
-	if (wslay_event_context_server_init(&c.ws, &cb, &c) != 0)
+	if (!ws_init(&c.ws, -1, MAX_FRAME))
 		return -1;
+	c.upgraded = true;
 	c.last_seen = c.opened_at = now();
 	on_frame(&c, data, len);
 	gw.dirty = NULL; /* the loop never runs here: forget the flush list that named &c */
-	wslay_event_context_free(c.ws);
+	ws_free(&c.ws);
 	return c.close_code;
 }
