@@ -228,3 +228,46 @@ test("a video's processing progress reaches its owner live, and no one else", as
     await gb.close();
   }
 });
+
+test('RFC 6455 details: ping → pong, fragmented messages reassembled, unmasked frames refused', async () => {
+  const a = await srv.register();
+  const g = await openGateway(srv);
+  const pong = new Promise((r) => g.ws.once('pong', (d) => r(String(d))));
+  g.ws.ping('are-you-there');
+  assert.equal(await pong, 'are-you-there');
+  const text = JSON.stringify({ op: 'identify', d: { token: a.access_token } });
+  const cut = Math.floor(text.length / 2);
+  g.ws.send(text.slice(0, cut), { fin: false });
+  g.ws.send(text.slice(cut), { fin: true });
+  const ready = await g.next((f) => f.op === 'ready');
+  assert.equal(ready.d.user.username, a.username);
+  await g.close();
+
+  // A client frame without a mask (what a server sends) is a protocol error: close 1002.
+  const { url } = await gatewayUrl(srv);
+  const u = new URL(url);
+  const got = await new Promise((resolve, reject) => {
+    const s = net.connect(Number(u.port), u.hostname, () => s.write(
+      'GET /api/v2/gateway HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'));
+    let data = Buffer.alloc(0);
+    let sent = false;
+    s.on('data', (d) => {
+      data = Buffer.concat([data, d]);
+      if (!sent && data.includes('\r\n\r\n')) {
+        sent = true;
+        const body = Buffer.from('{"op":"heartbeat"}');
+        s.write(Buffer.concat([Buffer.from([0x81, body.length]), body]));
+      }
+    });
+    s.on('end', () => resolve(data));
+    s.on('error', reject);
+  });
+  const head = got.toString('latin1');
+  assert.match(head, /^HTTP\/1\.1 101 /);
+  assert.match(head, /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/); // RFC 6455's own example
+  const frames = got.subarray(got.indexOf('\r\n\r\n') + 4);
+  const close = frames.subarray(frames.indexOf(0x88)); // after hello: the close frame
+  assert.equal(close[0], 0x88);
+  assert.equal(close.readUInt16BE(2), 1002);
+});
