@@ -1,0 +1,36 @@
+// Two `serve` nodes on one PostgreSQL and one Redis: events cross nodes
+// through Redis pub/sub and presence lives in Redis (docs/gateway.md,
+// "Scale-out"). Runs in the scaled-out stage of tests/run-integration.sh.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, usingPostgres } from '../../lib/harness.mjs';
+import { openGateway } from '../../lib/gateway.mjs';
+
+const scaled = usingPostgres && !!process.env.COSMIV_TEST_REDIS_URL;
+const opts = { skip: scaled ? false : 'needs PostgreSQL and Redis (the scaled-out stage)' };
+
+let A, B;
+before(async () => {
+  if (!scaled) return;
+  const env = { COSMIV_PRESENCE_GRACE_S: '1' };
+  A = await startServer({ env });
+  B = await startServer({ env, databaseUrl: A.databaseUrl });
+});
+after(async () => {
+  if (!scaled) return;
+  for (const s of [B, A]) assert.deepEqual(await s.stop(), { code: 0, signal: null }, s.logs());
+});
+
+test('an event caused through node A reaches a gateway client on node B', opts, async () => {
+  const x = await A.register();
+  const y = await A.register();
+  const onB = await openGateway(B);
+  await onB.identify(x.access_token);
+  const r = await A.api('PUT', `/api/v2/users/${x.username}/follow`, undefined, { token: y.access_token });
+  assert.equal(r.status, 200);
+  const n = await onB.next((f) => f.t === 'NOTIFICATION');
+  assert.equal(n.d.kind, 'follow');
+  assert.equal(n.d.actor_id, y.user.id);
+  assert.equal(n.s, 1);
+  await onB.close();
+});
