@@ -1127,10 +1127,16 @@ static void route(const char *json, size_t len)
 	} else {
 		bucket_t *b = index_find(&gw.by_community, cid);
 		bool deleted = strcmp(type, "COMMUNITY_DELETE") == 0;
+		perm_cache_t *pc = scope == EV_CHANNEL && b && b->n ? rules(cid) : NULL;
 		for (int i = 0; b && i < b->n; i++) {
 			session_t *s = b->v[i];
-			if (scope == EV_CHANNEL && !(channel_perms(s, cid, chid) & PERM_VIEW_CHANNEL))
-				continue;
+			if (scope == EV_CHANNEL) {
+				membership_t *m = membership(s, cid);
+				if (!pc || !m ||
+				    !(perm_cache_channel(pc, s->user_id, m->roles, m->nroles, chid) &
+				      PERM_VIEW_CHANNEL))
+					continue;
+			}
 			deliver_to(s, p, exclude);
 		}
 		if (flags & EV_ALSO_USER) {

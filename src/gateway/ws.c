@@ -182,8 +182,8 @@ int ws_read(ws_t *w, ws_message_fn fn, void *ud)
 			return w->broken ? WS_GONE : WS_OK;
 		struct wslay_frame_iocb io;
 		ssize_t r = wslay_frame_recv(w->fc, &io);
-		if (r == WSLAY_ERR_WANT_READ)
-			return WS_OK;
+		if (r == WSLAY_ERR_WANT_READ) /* wslay also says this when the callback failed */
+			return w->broken ? WS_GONE : WS_OK;
 		if (r < 0) {
 			if (w->broken)
 				return WS_GONE;
