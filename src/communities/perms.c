@@ -310,6 +310,8 @@ void perm_cache_free(perm_cache_t *pc)
 static perm_channel_rules_t *find_chan(const perm_cache_t *pc, int64_t channel_id)
 {
 	perm_channel_rules_t key = {.channel_id = channel_id};
+	if (pc->nchannels == 0)
+		return NULL; /* bsearch and qsort want a real array, even an empty one */
 	return bsearch(&key, pc->channels, (size_t)pc->nchannels, sizeof *pc->channels, cmp_chan);
 }
 
@@ -390,7 +392,8 @@ bool perm_cache_load(db_conn_t *c, int64_t community_id, perm_cache_t *out, err_
 	db_finish(s);
 	if (rc == DB_ERROR)
 		goto fail;
-	qsort(out->roles, (size_t)out->nroles, sizeof *out->roles, cmp_role);
+	if (out->nroles > 1)
+		qsort(out->roles, (size_t)out->nroles, sizeof *out->roles, cmp_role);
 	return true;
 fail:
 	perm_cache_free(out);
@@ -446,7 +449,8 @@ perm_t perm_cache_channel(const perm_cache_t *pc, int64_t user_id, const int64_t
 	for (int i = 0; i < nroles; i++) {
 		perm_role_t key = {.id = role_ids[i]};
 		const perm_role_t *r =
-		    bsearch(&key, pc->roles, (size_t)pc->nroles, sizeof *pc->roles, cmp_role);
+		    pc->nroles ? bsearch(&key, pc->roles, (size_t)pc->nroles, sizeof *pc->roles, cmp_role)
+			       : NULL;
 		if (r)
 			roles[n++] = *r;
 	}
