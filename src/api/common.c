@@ -25,6 +25,7 @@ void api_init(db_t *db)
 	api_social_routes();
 	api_feed_routes();
 	api_gateway_routes();
+	api_communities_routes();
 }
 
 db_t *api_db(void)
