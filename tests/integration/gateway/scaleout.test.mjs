@@ -34,3 +34,27 @@ test('an event caused through node A reaches a gateway client on node B', opts, 
   assert.equal(n.s, 1);
   await onB.close();
 });
+
+test('presence of a client on node B is visible on node A, live and in the member list', opts, async () => {
+  const owner = await A.register();
+  const member = await A.register();
+  const api = (srv, method, path, body, u) => srv.api(method, `/api/v2${path}`, body, { token: u.access_token });
+  const com = (await api(A, 'POST', '/communities', { name: 'Two Nodes' }, owner)).body;
+  const inv = (await api(A, 'POST', `/communities/${com.id}/invites`, {}, owner)).body;
+  assert.equal((await api(A, 'POST', `/invites/${inv.code}/accept`, undefined, member)).status, 200);
+  const presenceOnA = async () => (await api(A, 'GET', `/communities/${com.id}/members`, undefined, owner)).body
+    .items.find((m) => m.user.id === member.user.id).presence;
+  const ownerOnA = await openGateway(A);
+  await ownerOnA.identify(owner.access_token);
+  assert.equal(await presenceOnA(), 'offline');
+  const memberOnB = await openGateway(B);
+  await memberOnB.identify(member.access_token);
+  const up = await ownerOnA.next((f) => f.t === 'PRESENCE_UPDATE' && f.d.user_id === member.user.id);
+  assert.equal(up.d.status, 'online');
+  assert.equal(await presenceOnA(), 'online');
+  await memberOnB.close();
+  const down = await ownerOnA.next((f) => f.t === 'PRESENCE_UPDATE' && f.d.user_id === member.user.id, 5000);
+  assert.equal(down.d.status, 'offline');
+  assert.equal(await presenceOnA(), 'offline');
+  await ownerOnA.close();
+});
