@@ -14,6 +14,7 @@
 
 #include "auth/jwt.h"
 #include "auth/password.h"
+#include "communities/communities.h"
 #include "core/jsonx.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -513,7 +514,8 @@ bool auth_delete_account(db_conn_t *c, const auth_principal_t *p, const char *pa
 		return err_set(e, ERR_FORBIDDEN, "wrong_password", "password", "the password is wrong");
 	if (!db_begin(c, e))
 		return false;
-	if (!social_user_leaving(c, p->user.id, e) || !users_delete(c, p->user.id, e) || !db_commit(c, e)) {
+	if (!social_user_leaving(c, p->user.id, e) || !communities_user_leaving(c, p->user.id, e) ||
+	    !users_delete(c, p->user.id, e) || !db_commit(c, e)) {
 		db_rollback(c);
 		return false;
 	}

@@ -191,6 +191,8 @@ bool member_role_set(db_conn_t *c, int64_t community_id, int64_t target_id, int6
 bool members_list(db_conn_t *c, int64_t community_id, int64_t user_id, int64_t after, int limit,
 		  member_t **out, int *count, int64_t *next, err_t *e);
 bool member_get(db_conn_t *c, int64_t community_id, int64_t target_id, member_t *out, err_t *e);
+/* Before an account is deleted (inside its transaction): member counts of the communities it leaves. */
+bool communities_user_leaving(db_conn_t *c, int64_t user_id, err_t *e);
 bool member_kick(db_conn_t *c, int64_t community_id, int64_t target_id, int64_t user_id, err_t *e);
 /* *was_member tells whether a membership ended. */
 bool member_ban(db_conn_t *c, int64_t community_id, int64_t target_id, int64_t user_id, const char *reason,

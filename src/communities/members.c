@@ -463,3 +463,22 @@ bool invite_accept(db_conn_t *c, const char *code, int64_t user_id, community_t 
 	}
 	return comm_load(c, inv.community_id, out, e) && comm_fill_me(c, out, user_id, e);
 }
+
+/*
+ * Before an account is deleted: its memberships go by ON DELETE CASCADE, so
+ * take them off the communities' member counts first (communities the user
+ * owns go with the account). Runs inside the caller's transaction.
+ */
+bool communities_user_leaving(db_conn_t *c, int64_t user_id, err_t *e)
+{
+	db_stmt_t *s =
+	    db_prepare(c,
+		       "UPDATE communities SET member_count = member_count - 1 WHERE member_count > 0 "
+		       "AND owner_id <> ? AND id IN (SELECT community_id FROM members WHERE user_id = ?)",
+		       e);
+	if (!s)
+		return false;
+	db_bind_i64(s, 1, user_id);
+	db_bind_i64(s, 2, user_id);
+	return comm_exec(s, NULL, e);
+}

@@ -166,3 +166,17 @@ test('audit log: moderation actions are recorded newest first; 403 without VIEW_
   const p2 = expectStatus(await s.call('GET', `/communities/${com.id}/audit-log?limit=2&cursor=${p1.next_cursor}`, undefined, owner), 200);
   assert.deepEqual([...p1.items, ...p2.items].map((a) => a.id), items.slice(0, 4).map((a) => a.id));
 });
+
+test('a member who deletes their account leaves the member count; an owner takes their communities along', async () => {
+  const [owner, member] = await s.users(2);
+  const com = await s.community(owner);
+  const theirs = await s.community(member);
+  await s.invite(owner, com, member);
+  assert.equal(expectStatus(await s.get(owner, com), 200).member_count, 2);
+  const r = await s.call('DELETE', '/users/me', { password: member.password }, member);
+  assert.equal(r.status, 204, JSON.stringify(r.body));
+  const after = expectStatus(await s.get(owner, com), 200);
+  assert.equal(after.member_count, 1);
+  assert.deepEqual((await s.members(owner, com)).items.map((m) => m.user.id), [owner.user.id]);
+  assert.equal((await s.get(owner, theirs)).status, 404);
+});
