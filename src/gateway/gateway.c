@@ -1077,6 +1077,24 @@ static void on_frame(conn_t *c, const char *msg, size_t len)
 
 /* ==== events ==== */
 
+/* `"t":"TYPE","d":{…}}`, the tail every dispatch frame of this event shares. */
+static payload_t *payload_make(const char *type, json_t *d)
+{
+	char *dj = json_dumps(d, JSON_COMPACT);
+	size_t tl = strlen(type), dl = dj ? strlen(dj) : 0;
+	payload_t *p = xmalloc(sizeof *p + tl + dl + 16);
+	p->refs = 1;
+	p->len = (size_t)snprintf(p->body, tl + dl + 16, "\"t\":\"%s\",\"d\":%s}", type, dj ? dj : "{}");
+	free(dj);
+	return p;
+}
+
+static bool session_can_view(session_t *s, const perm_cache_t *pc, int64_t community_id, int64_t channel_id)
+{
+	membership_t *m = membership(s, community_id);
+	return m && (perm_cache_channel(pc, s->user_id, m->roles, m->nroles, channel_id) & PERM_VIEW_CHANNEL);
+}
+
 static void deliver_to(session_t *s, payload_t *p, int64_t exclude)
 {
 	if (s->user_id != exclude)
@@ -1108,17 +1126,40 @@ static void route(const char *json, size_t len)
 	int64_t exclude = json_integer_value(json_object_get(o, "x"));
 	unsigned flags = (unsigned)json_integer_value(json_object_get(o, "f"));
 
-	char *dj = json_dumps(d, JSON_COMPACT);
-	size_t tl = strlen(type), dl = dj ? strlen(dj) : 0;
-	payload_t *p = xmalloc(sizeof *p + tl + dl + 16);
-	p->refs = 1;
-	p->len = (size_t)snprintf(p->body, tl + dl + 16, "\"t\":\"%s\",\"d\":%s}", type, dj ? dj : "{}");
-	free(dj);
+	payload_t *p = payload_make(type, d);
 
+	/* A channel whose overwrites changed: who could see it before? Those who lose it get
+	 * CHANNEL_DELETE, those who gain it CHANNEL_CREATE (docs/gateway.md). */
+	bool *saw = NULL;
+	bucket_t *cb = scope == EV_CHANNEL ? index_find(&gw.by_community, cid) : NULL;
+	if ((flags & EV_RELOAD_RULES) && cb && cb->n && strcmp(type, "CHANNEL_UPDATE") == 0) {
+		saw = xcalloc((size_t)cb->n, sizeof *saw);
+		perm_cache_t *old = rules(cid);
+		for (int i = 0; old && i < cb->n; i++)
+			saw[i] = session_can_view(cb->v[i], old, cid, chid);
+	}
 	if (flags & EV_RELOAD_RULES)
 		rules_drop(cid);
 	if (flags & EV_RELOAD_MEMBER)
 		reload_member(uid);
+	if (saw) {
+		json_t *gone = json_pack("{s:o, s:o}", "id", jx_id(chid), "community_id", jx_id(cid));
+		payload_t *del = payload_make("CHANNEL_DELETE", gone);
+		payload_t *add = payload_make("CHANNEL_CREATE", d);
+		json_decref(gone);
+		perm_cache_t *pc = rules(cid);
+		for (int i = 0; i < cb->n; i++) {
+			bool sees = pc && session_can_view(cb->v[i], pc, cid, chid);
+			if (sees || saw[i])
+				deliver_to(cb->v[i], sees ? (saw[i] ? p : add) : del, exclude);
+		}
+		payload_unref(del);
+		payload_unref(add);
+		free(saw);
+		payload_unref(p);
+		json_decref(o);
+		return;
+	}
 
 	if (scope == EV_USER) {
 		bucket_t *b = index_find(&gw.by_user, uid);
@@ -1130,13 +1171,8 @@ static void route(const char *json, size_t len)
 		perm_cache_t *pc = scope == EV_CHANNEL && b && b->n ? rules(cid) : NULL;
 		for (int i = 0; b && i < b->n; i++) {
 			session_t *s = b->v[i];
-			if (scope == EV_CHANNEL) {
-				membership_t *m = membership(s, cid);
-				if (!pc || !m ||
-				    !(perm_cache_channel(pc, s->user_id, m->roles, m->nroles, chid) &
-				      PERM_VIEW_CHANNEL))
-					continue;
-			}
+			if (scope == EV_CHANNEL && (!pc || !session_can_view(s, pc, cid, chid)))
+				continue;
 			deliver_to(s, p, exclude);
 		}
 		if (flags & EV_ALSO_USER) {

@@ -47,6 +47,10 @@ test('channel events reach only those who may view the channel; a permission cha
   // hide it from @everyone: the member gets nothing about it any more
   expectStatus(await s.call('PUT', `/channels/${secret.id}/overwrites/role/${everyone.id}`, { allow: '0', deny: perms('VIEW_CHANNEL') }, owner), 204);
   await go.next((f) => f.t === 'CHANNEL_UPDATE' && f.d.id === secret.id);
+  // for the member the channel is gone
+  const gone = await gm.next((f) => f.t === 'CHANNEL_DELETE');
+  assert.deepEqual(gone.d, { id: secret.id, community_id: com.id });
+  await gm.none((f) => f.t === 'CHANNEL_UPDATE' && f.d.id === secret.id, 100);
   expectStatus(await s.call('PATCH', `/channels/${secret.id}`, { topic: 'gold' }, owner), 200);
   await go.next((f) => f.t === 'CHANNEL_UPDATE' && f.d.topic === 'gold');
   await gm.none((f) => f.t === 'CHANNEL_UPDATE' && f.d.topic === 'gold', 300);
@@ -58,6 +62,15 @@ test('channel events reach only those who may view the channel; a permission cha
   expectStatus(await s.call('PATCH', `/channels/${secret.id}`, { topic: 'platinum' }, owner), 200);
   const upd = await gm.next((f) => f.t === 'CHANNEL_UPDATE' && f.d.topic === 'platinum');
   assert.equal(upd.d.id, secret.id);
+  // opened to @everyone again with an overwrite: a plain member sees it appear
+  const [other] = await s.users(1);
+  await s.invite(owner, com, other);
+  const go2 = await connect(other);
+  assert.ok(!go2.ready.communities.find((c) => c.id === com.id).channels.some((c) => c.id === secret.id));
+  expectStatus(await s.call('PUT', `/channels/${secret.id}/overwrites/role/${everyone.id}`, { allow: perms('VIEW_CHANNEL'), deny: '0' }, owner), 204);
+  const appeared = await go2.next((f) => f.t === 'CHANNEL_CREATE');
+  assert.equal(appeared.d.id, secret.id);
+  await go2.close();
   for (const g of [go, gm]) await g.close();
 });
 
