@@ -38,6 +38,7 @@
 #include "media/cli.h"
 #include "social/feed.h"
 #include "social/seed.h"
+#include "communities/seed.h"
 #include "media/job.h"
 #include "media/render.h"
 #include "store/store.h"
@@ -61,7 +62,7 @@ static void usage(FILE *f)
 		   "                               create an account; the password is read from stdin\n"
 		   "  admin reset-password --login U   set a new password (stdin); ends all sessions\n"
 		   "  admin list                   list accounts\n"
-		   "  seed --users N --posts M [--follows-per-user K] [--reuse-clips]\n"
+		   "  seed --users N --posts M [--follows-per-user K] [--communities C] [--reuse-clips]\n"
 		   "                               demo users (password: cosmiv-demo-pass), follows, posts\n"
 		   "  config                       print every setting and its value\n"
 		   "  version                      print the version\n\n"
@@ -450,7 +451,7 @@ static bool opt_count(int argc, char **argv, const char *name, int64_t max, int6
 }
 
 /*
- * cosmiv seed --users N --posts M [--follows-per-user K] [--reuse-clips]
+ * cosmiv seed --users N --posts M [--follows-per-user K] [--communities C] [--reuse-clips]
  * (and the older form `seed users --count N`). Users first (one shared
  * Argon2id hash: seeding a million users must not take a day), then the
  * social data over every user in the database (social/seed.c).
@@ -467,13 +468,13 @@ static int cmd_seed(int argc, char **argv)
 		   !opt_count(argc, argv, "--posts", 100000000, &posts) ||
 		   !opt_count(argc, argv, "--follows-per-user", 10000, &follows))
 		return 2;
-	if (opt(argc, argv, "--communities")) {
-		fprintf(stderr, "cosmiv seed: --communities: communities are not part of this version yet\n");
+	int64_t communities = 0;
+	if (!legacy && !opt_count(argc, argv, "--communities", 100000, &communities))
 		return 2;
-	}
-	if (!legacy && count == 0 && posts == 0) {
+	if (!legacy && count == 0 && posts == 0 && communities == 0) {
 		fprintf(stderr,
-			"usage: cosmiv seed --users N --posts M [--follows-per-user K] [--reuse-clips]\n");
+			"usage: cosmiv seed --users N --posts M [--follows-per-user K] [--communities C] "
+			"[--reuse-clips]\n");
 		return 2;
 	}
 	static const char *adj[] = {"swift", "silent", "crimson", "lucky", "frost", "neon", "rapid", "iron"};
@@ -527,6 +528,19 @@ static int cmd_seed(int argc, char **argv)
 		}
 		printf("created %lld posts, %lld comments and %lld follows in %.1f s\n", (long long)st.posts,
 		       (long long)st.comments, (long long)st.follows, (double)(time_mono_ns() - t1) / 1e9);
+	}
+	if (communities > 0) {
+		seed_communities_stats_t cs;
+		uint64_t t2 = time_mono_ns();
+		if (!seed_communities(c, communities, &cs, &e)) {
+			fail("seed", &e);
+			goto out;
+		}
+		printf(
+		    "created %lld communities with %lld memberships, %lld channels, %lld messages and %lld "
+		    "reactions in %.1f s\n",
+		    (long long)cs.communities, (long long)cs.members, (long long)cs.channels,
+		    (long long)cs.messages, (long long)cs.reactions, (double)(time_mono_ns() - t2) / 1e9);
 	}
 	rc = 0;
 out:
