@@ -26,6 +26,7 @@ void api_init(db_t *db)
 	api_feed_routes();
 	api_gateway_routes();
 	api_communities_routes();
+	api_messages_routes();
 }
 
 db_t *api_db(void)

@@ -121,6 +121,41 @@ json_t *api_user_ref_json(const user_ref_t *u)
 	return j;
 }
 
+/* {id, duration_s, width, height, thumbnail_url, playback_url} of a ready clip, with signed URLs. */
+static void clip_write(buf_t *b, int64_t id, int64_t duration_ms, int width, int height, bool has_thumb)
+{
+	char path[80], num[32];
+	buf_puts(b, "{\"id\":");
+	jw_id(b, id);
+	snprintf(num, sizeof(num), "%.3f", (double)duration_ms / 1000.0);
+	buf_puts(b, ",\"duration_s\":");
+	buf_puts(b, num);
+	buf_puts(b, ",\"width\":");
+	jw_i64(b, width);
+	buf_puts(b, ",\"height\":");
+	jw_i64(b, height);
+	buf_puts(b, ",\"thumbnail_url\":");
+	snprintf(path, sizeof(path), "/api/v2/clips/%lld/thumbnail", (long long)id);
+	if (has_thumb)
+		jw_signed(b, path);
+	else
+		buf_puts(b, "null");
+	buf_puts(b, ",\"playback_url\":");
+	snprintf(path, sizeof(path), "/api/v2/clips/%lld/file", (long long)id);
+	jw_signed(b, path);
+	buf_putc(b, '}');
+}
+
+json_t *api_clip_json(int64_t id, int64_t duration_ms, int width, int height, bool has_thumb)
+{
+	buf_t b;
+	buf_init(&b);
+	clip_write(&b, id, duration_ms, width, height, has_thumb);
+	json_t *j = json_loadb(b.data, b.len, 0, NULL);
+	buf_cleanup(&b);
+	return j;
+}
+
 static void reason(buf_t *b, bool *first, const char *a, const char *x, const char *c)
 {
 	char s[320];
@@ -177,28 +212,10 @@ static void post_write(buf_t *b, const post_t *p, uint32_t reasons)
 	buf_puts(b, ",\"author\":");
 	user_ref_write(b, &p->author);
 	buf_puts(b, ",\"clip\":");
-	if (p->clip_ready) {
-		char path[80], num[32];
-		buf_puts(b, "{\"id\":");
-		jw_id(b, p->clip_id);
-		snprintf(num, sizeof(num), "%.3f", (double)p->clip_duration_ms / 1000.0);
-		buf_puts(b, ",\"duration_s\":");
-		buf_puts(b, num);
-		buf_puts(b, ",\"width\":");
-		jw_i64(b, p->clip_width);
-		buf_puts(b, ",\"height\":");
-		jw_i64(b, p->clip_height);
-		buf_puts(b, ",\"thumbnail_url\":");
-		snprintf(path, sizeof(path), "/api/v2/clips/%lld/thumbnail", (long long)p->clip_id);
-		if (p->clip_has_thumb)
-			jw_signed(b, path);
-		else
-			buf_puts(b, "null");
-		buf_puts(b, ",\"playback_url\":");
-		snprintf(path, sizeof(path), "/api/v2/clips/%lld/file", (long long)p->clip_id);
-		jw_signed(b, path);
-		buf_putc(b, '}');
-	} else
+	if (p->clip_ready)
+		clip_write(b, p->clip_id, p->clip_duration_ms, p->clip_width, p->clip_height,
+			   p->clip_has_thumb);
+	else
 		buf_puts(b, "null");
 	buf_puts(b, ",\"like_count\":");
 	jw_i64(b, p->like_count);
