@@ -58,3 +58,28 @@ test('presence of a client on node B is visible on node A, live and in the membe
   assert.equal(await presenceOnA(), 'offline');
   await ownerOnA.close();
 });
+
+test('a message posted through node A reaches a gateway client on node B, once and in order', opts, async () => {
+  const owner = await A.register();
+  const member = await B.register();
+  const api = (srv, method, path, body, u) => srv.api(method, `/api/v2${path}`, body, { token: u.access_token });
+  const com = (await api(A, 'POST', '/communities', { name: 'Cross Node' }, owner)).body;
+  const inv = (await api(A, 'POST', `/communities/${com.id}/invites`, {}, owner)).body;
+  assert.equal((await api(B, 'POST', `/invites/${inv.code}/accept`, undefined, member)).status, 200);
+  const general = (await api(A, 'GET', `/communities/${com.id}/channels`, undefined, owner)).body.items[0];
+  const onB = await openGateway(B);
+  await onB.identify(member.access_token);
+  const sent = [];
+  for (const content of ['first', 'second', 'third']) {
+    const r = await api(A, 'POST', `/channels/${general.id}/messages`, { content }, owner);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    sent.push(r.body.id);
+  }
+  for (const [i, id] of sent.entries()) {
+    const m = await onB.next((f) => f.t === 'MESSAGE_CREATE');
+    assert.equal(m.d.id, id, `message ${i} in order`);
+    assert.equal(m.d.author.id, owner.user.id);
+  }
+  await onB.none((f) => f.t === 'MESSAGE_CREATE', 300);
+  await onB.close();
+});
