@@ -874,6 +874,12 @@ static void list_notifications(http_req_t *r)
 				    x->comment_id ? json_pack("{s:o, s:s?}", "id", jx_id(x->comment_id),
 							      "body", x->comment_body)
 						  : json_null());
+		json_object_set_new(j, "message",
+				    x->message_id
+					? json_pack("{s:o, s:o, s:o, s:s?}", "id", jx_id(x->message_id),
+						    "channel_id", jx_id(x->channel_id), "community_id",
+						    jx_id(x->community_id), "content", x->message_body)
+					: json_null());
 		json_object_set_new(j, "created_at", jx_time(x->created_at));
 		json_object_set_new(j, "read", json_boolean(x->read));
 		json_array_append_new(arr, j);

@@ -338,12 +338,13 @@ static bool mentioned_in(const char *json, int64_t id)
 }
 
 /* Notifies each mentioned member (not the author, nor anyone already in `before`). */
-static bool notify_members(db_conn_t *c, const mentions_t *m, int64_t author, const char *before, err_t *e)
+static bool notify_members(db_conn_t *c, const mentions_t *m, int64_t author, int64_t message_id,
+			   const char *before, err_t *e)
 {
 	for (int i = 0; i < m->n; i++) {
 		if (m->ids[i] == author || mentioned_in(before, m->ids[i]))
 			continue;
-		if (!notify_add(c, m->ids[i], "mention", author, 0, 0, e))
+		if (!notify_message_mention(c, m->ids[i], author, message_id, e))
 			return false;
 	}
 	return true;
@@ -516,7 +517,7 @@ bool messages_create(db_conn_t *c, int64_t channel_id, int64_t author_id, const 
 		ok = exec1(s, e);
 	} else
 		ok = false;
-	ok = ok && notify_members(c, &m, author_id, NULL, e);
+	ok = ok && notify_members(c, &m, author_id, id, NULL, e);
 	free(content);
 	free(mjson);
 	if (!ok || !db_commit(c, e)) {
@@ -731,7 +732,7 @@ bool messages_edit(db_conn_t *c, int64_t message_id, int64_t user_id, const char
 		ok = exec1(s, e);
 	} else
 		ok = false;
-	ok = ok && notify_members(c, &m, user_id, before, e);
+	ok = ok && notify_members(c, &m, user_id, message_id, before, e);
 	if (!ok || !db_commit(c, e)) {
 		db_rollback(c);
 		ok = false;

@@ -15,8 +15,10 @@
 
 #define MENTIONS_MAX 10
 
-bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, int64_t post_id,
-		int64_t comment_id, err_t *e)
+/* One notification row (anchored to a post, a comment or a channel message; 0: none), and its
+ * live event to the recipient's gateway. */
+static bool notify_insert(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, int64_t post_id,
+			  int64_t comment_id, int64_t message_id, err_t *e)
 {
 	if (!user_id || user_id == actor)
 		return true;
@@ -25,11 +27,11 @@ bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, 
 		return false;
 	if (blocked)
 		return true;
-	db_stmt_t *s =
-	    db_prepare(c,
-		       "INSERT INTO notifications (id, user_id, kind, actor_id, post_id, comment_id, "
-		       "created_at) VALUES (?,?,?,?,?,?,?)",
-		       e);
+	db_stmt_t *s = db_prepare(
+	    c,
+	    "INSERT INTO notifications (id, user_id, kind, actor_id, post_id, comment_id, message_id, "
+	    "created_at) VALUES (?,?,?,?,?,?,?,?)",
+	    e);
 	if (!s)
 		return false;
 	int64_t id = id_new(), at = time_now_ms();
@@ -37,15 +39,13 @@ bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, 
 	db_bind_i64(s, 2, user_id);
 	db_bind_text(s, 3, kind);
 	db_bind_i64(s, 4, actor);
-	if (post_id)
-		db_bind_i64(s, 5, post_id);
-	else
-		db_bind_null(s, 5);
-	if (comment_id)
-		db_bind_i64(s, 6, comment_id);
-	else
-		db_bind_null(s, 6);
-	db_bind_i64(s, 7, at);
+	int64_t anchors[3] = {post_id, comment_id, message_id};
+	for (int i = 0; i < 3; i++)
+		if (anchors[i])
+			db_bind_i64(s, 5 + i, anchors[i]);
+		else
+			db_bind_null(s, 5 + i);
+	db_bind_i64(s, 8, at);
 	int rc = db_step(s, e);
 	db_finish(s);
 	if (rc != DB_DONE)
@@ -54,11 +54,24 @@ bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, 
 	 * commits right after; a client that refetches at once may be a few ms early, and the
 	 * badge it shows comes from this event, which is complete on its own. */
 	event_t ev = {.type = "NOTIFICATION", .scope = EV_USER, .user_id = user_id};
-	events_publish(
-	    &ev, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "id", jx_id(id), "kind", kind, "actor_id",
-			   jx_id(actor), "post_id", post_id ? jx_id(post_id) : json_null(), "comment_id",
-			   comment_id ? jx_id(comment_id) : json_null(), "created_at", jx_time(at)));
+	json_t *ids[3];
+	for (int i = 0; i < 3; i++)
+		ids[i] = anchors[i] ? jx_id(anchors[i]) : json_null();
+	events_publish(&ev, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "id", jx_id(id), "kind", kind,
+				      "actor_id", jx_id(actor), "post_id", ids[0], "comment_id", ids[1],
+				      "message_id", ids[2], "created_at", jx_time(at)));
 	return true;
+}
+
+bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, int64_t post_id,
+		int64_t comment_id, err_t *e)
+{
+	return notify_insert(c, user_id, kind, actor, post_id, comment_id, 0, e);
+}
+
+bool notify_message_mention(db_conn_t *c, int64_t user_id, int64_t actor, int64_t message_id, err_t *e)
+{
+	return notify_insert(c, user_id, "mention", actor, 0, 0, message_id, e);
 }
 
 bool notify_mentions(db_conn_t *c, const char *text, int64_t actor, int64_t post_id, int64_t comment_id,
@@ -114,6 +127,10 @@ static void read_notification(db_stmt_t *s, void *elem)
 	n->actor.display_name = db_col_is_null(s, 8) ? NULL : xstrdup(db_col_text(s, 8));
 	n->post_title = db_col_is_null(s, 9) ? NULL : xstrdup(db_col_text(s, 9));
 	n->comment_body = db_col_is_null(s, 10) ? NULL : xstrdup(db_col_text(s, 10));
+	n->message_id = db_col_is_null(s, 11) ? 0 : db_col_i64(s, 11);
+	n->channel_id = db_col_is_null(s, 12) ? 0 : db_col_i64(s, 12);
+	n->community_id = db_col_is_null(s, 13) ? 0 : db_col_i64(s, 13);
+	n->message_body = db_col_is_null(s, 14) ? NULL : xstrdup(db_col_text(s, 14));
 }
 
 static void clear_notification(void *elem)
@@ -122,6 +139,7 @@ static void clear_notification(void *elem)
 	user_ref_clear(&n->actor);
 	free(n->post_title);
 	free(n->comment_body);
+	free(n->message_body);
 }
 
 void notifications_free(notification_t *items, int n)
@@ -137,8 +155,10 @@ bool notify_list(db_conn_t *c, int64_t user_id, bool unread_only, int64_t before
 	db_stmt_t *s = db_prepare(
 	    c,
 	    "SELECT n.id, n.kind, n.post_id, n.comment_id, n.read_at, n.created_at, u.id, u.username, "
-	    "u.display_name, p.title, cm.body FROM notifications n JOIN users u ON u.id = n.actor_id "
+	    "u.display_name, p.title, cm.body, n.message_id, msg.channel_id, msg.community_id, "
+	    "substr(msg.content, 1, 200) FROM notifications n JOIN users u ON u.id = n.actor_id "
 	    "LEFT JOIN posts p ON p.id = n.post_id LEFT JOIN comments cm ON cm.id = n.comment_id "
+	    "LEFT JOIN messages msg ON msg.id = n.message_id "
 	    "WHERE n.user_id = ? AND (? = 0 OR n.read_at IS NULL) AND u.disabled = 0 AND n.id < ? "
 	    "ORDER BY n.id DESC LIMIT ?",
 	    e);

@@ -167,6 +167,8 @@ typedef struct {
 	user_ref_t actor;
 	int64_t post_id, comment_id; /* 0: none */
 	char *post_title, *comment_body;
+	int64_t message_id, channel_id, community_id; /* a mention in a channel message; 0: none */
+	char *message_body;			      /* its first 200 characters */
 	bool read;
 	int64_t created_at;
 } notification_t;
@@ -174,6 +176,8 @@ typedef struct {
 /* Adds a notification unless actor == user or either blocked the other. */
 bool notify_add(db_conn_t *c, int64_t user_id, const char *kind, int64_t actor, int64_t post_id,
 		int64_t comment_id, err_t *e);
+/* A mention of user_id in a channel message. */
+bool notify_message_mention(db_conn_t *c, int64_t user_id, int64_t actor, int64_t message_id, err_t *e);
 /* Notifies each @username mentioned in text (up to 10), except the actor and `skip`. */
 bool notify_mentions(db_conn_t *c, const char *text, int64_t actor, int64_t post_id, int64_t comment_id,
 		     int64_t skip, err_t *e);

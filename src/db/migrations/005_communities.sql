@@ -135,3 +135,7 @@ CREATE TABLE audit_log (
     created_at      BIGINT NOT NULL
 );
 CREATE INDEX audit_log_community_idx ON audit_log (community_id, id);
+
+-- A mention in a channel message points at the message (and so its channel and community).
+ALTER TABLE notifications ADD COLUMN message_id BIGINT REFERENCES messages (id) ON DELETE CASCADE;
+CREATE INDEX notifications_message_idx ON notifications (message_id);

@@ -224,6 +224,9 @@ test('mentions: members only, @everyone needs MENTION_EVERYONE; mentioned member
   const n = expectStatus(await s.api('GET', `${API}/notifications`, undefined, tok(bob)), 200);
   const mention = n.items.find((x) => x.kind === 'mention' && x.actor.id === alice.user.id);
   assert.ok(mention, JSON.stringify(n.items));
+  // it points at the message, its channel and community, so the app can open it
+  assert.deepEqual(mention.message, { id: m.id, channel_id: ch, community_id: com.id, content: m.content });
+  assert.equal(mention.post, null);
   const none = expectStatus(await s.api('GET', `${API}/notifications`, undefined, tok(eve)), 200);
   assert.equal(none.items.filter((x) => x.kind === 'mention').length, 0);
 
