@@ -6,7 +6,7 @@
 #   make coverage   line/branch coverage per module (gcovr)
 #   make fuzz       libFuzzer targets (clang): JSON validation, the JWT verifier, gateway frames
 #   make lint       clang-format check, cppcheck, banned functions
-#   make bench      benchmarks (bench/README.md); make bench-feed for the feed benchmark
+#   make bench      benchmarks (bench/README.md); make bench-feed / bench-gateway for the feed / gateway benchmarks
 #
 # Build variants: build/cosmiv (release, -O2), build/cov/cosmiv (ASan + UBSan +
 # gcov: the binary the test suites run, so every test is also a sanitizer run).
@@ -34,7 +34,7 @@ COV_OBJ  := $(SRC:%.c=build/cov/%.o) build/cov/gen/migrations.o
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/cov/unit/%)
 
-.PHONY: all build run test unit integration e2e coverage coverage-report fuzz lint bench bench-feed deps web clean format
+.PHONY: all build run test unit integration e2e coverage coverage-report fuzz lint bench bench-feed bench-gateway deps web clean format
 
 all: build
 build: build/cosmiv
@@ -159,6 +159,10 @@ bench: build
 bench-feed: build
 	@bash scripts/install-deps.sh bench
 	@bash bench/feed/run.sh
+
+bench-gateway: build
+	@bash scripts/install-deps.sh bench
+	@bash bench/gateway/run.sh
 
 clean:
 	rm -rf build web/dist
