@@ -69,6 +69,7 @@
 #define TYPING_MIN_GAP_MS    2000
 #define TYPING_FLOOD	     10 /* typing frames ignored for the gap before the socket is closed */
 #define PRESENCE_MAX_MEMBERS 1000
+#define FLUSH_EVERY	     8 /* events routed between flushes of the queued frames */
 
 enum {
 	CLOSE_TOO_BIG = 1009,
@@ -328,16 +329,23 @@ static void queue_json(conn_t *c, json_t *o)
 	}
 }
 
-/* `{"op":"dispatch","s":N,` + body. */
+/* `{"op":"dispatch","s":N,` + body, queued: the loop flushes after each few events, so a
+ * burst reaches a connection in one write. */
 static void send_dispatch(conn_t *c, uint64_t seq, const payload_t *p)
 {
+	if (c->state != C_OPEN)
+		return;
 	buf_t *b = &gw.scratch;
 	b->len = 0;
 	char head[64];
 	int n = snprintf(head, sizeof head, "{\"op\":\"dispatch\",\"s\":%llu,", (unsigned long long)seq);
 	buf_append(b, head, (size_t)n);
 	buf_append(b, p->body, p->len);
-	queue_text(c, b->data, b->len);
+	if (!ws_queue_text(&c->ws, b->data, b->len, SEND_QUEUE_MAX)) {
+		close_with(c, CLOSE_SLOW, "slow_consumer");
+		return;
+	}
+	mark_dirty(c);
 }
 
 /* ==== sessions ==== */
@@ -1224,11 +1232,13 @@ static void drain_inbox(void)
 	gw.inbox_head = NULL;
 	gw.inbox_tail = &gw.inbox_head;
 	pthread_mutex_unlock(&gw.inbox_mu);
-	while (it) {
+	for (int n = 1; it; n++) {
 		struct inbox_item *next = it->next;
 		route(it->data, it->len);
 		free(it);
 		it = next;
+		if (n % FLUSH_EVERY == 0) /* a burst must not hold back its first events */
+			flush_dirty();
 	}
 }
 

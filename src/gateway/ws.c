@@ -45,7 +45,7 @@ static ssize_t cb_send(const uint8_t *data, size_t len, int flags, void *ud)
 	ws_t *w = ud;
 	if (w->broken)
 		return (ssize_t)len;
-	if (w->out_off < w->out.len) { /* keep the order behind what is queued */
+	if (w->out_off < w->out.len || w->defer) { /* keep the order behind what is queued */
 		if (w->nhdr) {
 			enqueue(w, w->hdr, w->nhdr);
 			w->nhdr = 0;
@@ -126,6 +126,14 @@ bool ws_send_text(ws_t *w, const char *data, size_t len, size_t limit)
 		return false;
 	send_frame(w, WSLAY_TEXT_FRAME, data, len);
 	return true;
+}
+
+bool ws_queue_text(ws_t *w, const char *data, size_t len, size_t limit)
+{
+	w->defer = true;
+	bool ok = ws_send_text(w, data, len, limit);
+	w->defer = false;
+	return ok;
 }
 
 void ws_send_close(ws_t *w, int code, const char *reason)

@@ -34,6 +34,7 @@ typedef struct {
 	bool in_frame;
 	uint64_t left; /* payload bytes of the current frame still to come */
 	bool close_sent, close_received, broken;
+	bool defer; /* frames are only queued; ws_flush sends them together */
 } ws_t;
 
 /* Called for each complete data message (WSLAY_TEXT_FRAME or WSLAY_BINARY_FRAME). */
@@ -49,6 +50,9 @@ void ws_free(ws_t *w);
 int ws_read(ws_t *w, ws_message_fn fn, void *ud);
 /* Queues a text frame; false (nothing queued) when the unsent bytes would pass limit. */
 bool ws_send_text(ws_t *w, const char *data, size_t len, size_t limit);
+/* The same, queued for the next ws_flush: many frames for one connection then leave in one
+ * write (a burst of events costs one syscall per connection, not one per event). */
+bool ws_queue_text(ws_t *w, const char *data, size_t len, size_t limit);
 /* Starts the close handshake with code and reason (once). */
 void ws_send_close(ws_t *w, int code, const char *reason);
 /* Writes what is queued. WS_OK or WS_GONE. */

@@ -262,6 +262,28 @@ static void test_send_queue_is_bounded_when_the_peer_does_not_read(void **state)
 	pair_free(p);
 }
 
+static void test_queued_frames_leave_together_on_flush(void **state)
+{
+	(void)state;
+	pair_t *p = pair_new(16384);
+	for (int i = 0; i < 3; i++)
+		assert_true(ws_queue_text(&p->w, "abc", 3, 1 << 20));
+	char buf[64];
+	assert_int_equal(read(p->sv[1], buf, sizeof buf), -1); /* nothing sent yet */
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(ws_pending(&p->w), 15);
+	assert_true(ws_send_text(&p->w, "now", 3, 1 << 20)); /* an immediate frame keeps its place */
+	assert_int_equal(ws_flush(&p->w), WS_OK);
+	size_t n;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(server_frame(p, buf, sizeof buf, &n), WSLAY_TEXT_FRAME);
+		assert_string_equal(buf, "abc");
+	}
+	assert_int_equal(server_frame(p, buf, sizeof buf, &n), WSLAY_TEXT_FRAME);
+	assert_string_equal(buf, "now");
+	pair_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +296,7 @@ int main(void)
 	    cmocka_unit_test(test_close_handshake_echoes_the_code),
 	    cmocka_unit_test(test_peer_gone_is_reported),
 	    cmocka_unit_test(test_send_queue_is_bounded_when_the_peer_does_not_read),
+	    cmocka_unit_test(test_queued_frames_leave_together_on_flush),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
