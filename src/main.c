@@ -225,6 +225,8 @@ static int cmd_serve(void)
 				       .redis_url = cfg->redis_url};
 		bool ok = gateway_start(&gc, db, &e);
 		free(gl);
+		if (ok)
+			http_allow_connect(gateway_url());
 		if (!ok) {
 			jobs_stop();
 			http_stop(0);

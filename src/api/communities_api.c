@@ -260,6 +260,9 @@ static void create_community(http_req_t *r)
 		community_t x;
 		err_t e;
 		if (community_create(c, p->user.id, &sp, &x, &e)) {
+			/* the creator's open sessions subscribe to it and hear about it */
+			publish("COMMUNITY_CREATE", EV_COMMUNITY, x.id, 0, p->user.id, EV_RELOAD_MEMBER,
+				community_json(&x, false));
 			http_json(r, 201, community_json(&x, true));
 			community_clear(&x);
 		} else

@@ -111,6 +111,9 @@ void http_route_stream(int methods, const char *pattern, http_stream_fn fn, int 
 bool http_answered(const http_req_t *r);
 /* Starts listening (host:port). false + reason on failure. */
 bool http_start(const char *listen, err_t *e);
+/* Lets the web app connect to url's origin (the gateway on its own port): added to the
+ * Content-Security-Policy's connect-src. Set once at start-up; the string lives until exit. */
+void http_allow_connect(const char *url);
 /* Stops accepting, waits up to grace_s for in-flight requests, then stops. */
 void http_stop(int grace_s);
 /* The bound port (useful when listening on port 0). */

@@ -525,6 +525,24 @@ static const char *csp_web =
     "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; font-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/* The web policy with the gateway's origin in connect-src (http_allow_connect); NULL: csp_web. */
+static char *csp_web_gateway;
+
+void http_allow_connect(const char *url)
+{
+	const char *scheme_end = url ? strstr(url, "://") : NULL;
+	if (!scheme_end)
+		return;
+	size_t n = strcspn(scheme_end + 3, "/?#") + (size_t)(scheme_end + 3 - url);
+	char *csp = xasprintf("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+			      "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' %.*s; "
+			      "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+			      "frame-ancestors 'none'",
+			      (int)n, url);
+	char *old = __atomic_exchange_n(&csp_web_gateway, csp, __ATOMIC_ACQ_REL);
+	free(old);
+}
+
 static void finish_headers(http_req_t *r)
 {
 	struct MHD_Response *resp = r->resp;
@@ -533,7 +551,8 @@ static void finish_headers(http_req_t *r)
 	MHD_add_response_header(resp, "Referrer-Policy", "strict-origin-when-cross-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-	MHD_add_response_header(resp, "Content-Security-Policy", r->is_web ? csp_web : csp_api);
+	const char *web = __atomic_load_n(&csp_web_gateway, __ATOMIC_ACQUIRE);
+	MHD_add_response_header(resp, "Content-Security-Policy", r->is_web ? (web ? web : csp_web) : csp_api);
 	const char *pub = config_get()->public_url;
 	if (r->https || (pub && str_has_prefix(pub, "https://")))
 		MHD_add_response_header(resp, "Strict-Transport-Security",

@@ -614,6 +614,8 @@ static void pool_merge(cands_t *pool, int *cap, const cands_t *src)
 		*cap = (pool->n + src->n) * 2;
 		pool->v = xrealloc(pool->v, (size_t)*cap * sizeof(cand_t));
 	}
+	if (src->n == 0)
+		return; /* pool->v may still be NULL: memcpy wants real pointers even for 0 bytes */
 	memcpy(pool->v + pool->n, src->v, (size_t)src->n * sizeof(cand_t));
 	pool->n += src->n;
 }

@@ -235,7 +235,14 @@ static void test_migrate_concurrent_runs_on_fresh_database(void **state)
 	for (int round = 0; round < ROUNDS; round++) {
 		err_t e;
 		if (!db_exec(f->c,
-			     "DROP TABLE IF EXISTS notifications; DROP TABLE IF EXISTS feed_prefs;"
+			     "DROP TABLE IF EXISTS notifications; DROP TABLE IF EXISTS audit_log;"
+			     "DROP TABLE IF EXISTS channel_reads; DROP TABLE IF EXISTS reactions;"
+			     "DROP TABLE IF EXISTS messages; DROP TABLE IF EXISTS invites; DROP TABLE IF "
+			     "EXISTS bans;"
+			     "DROP TABLE IF EXISTS member_roles; DROP TABLE IF EXISTS members;"
+			     "DROP TABLE IF EXISTS channel_overwrites; DROP TABLE IF EXISTS channels;"
+			     "DROP TABLE IF EXISTS roles; DROP TABLE IF EXISTS communities;"
+			     "DROP TABLE IF EXISTS feed_prefs;"
 			     "DROP TABLE IF EXISTS creator_affinity; DROP TABLE IF EXISTS game_affinity;"
 			     "DROP TABLE IF EXISTS post_hides; DROP TABLE IF EXISTS post_views;"
 			     "DROP TABLE IF EXISTS comments; DROP TABLE IF EXISTS shares; DROP TABLE IF "
