@@ -256,7 +256,7 @@ export async function initSession(): Promise<void> {
 // ---------------------------------------------------------------------------
 // Requests
 
-interface RequestOptions {
+export interface RequestOptions {
   /** true: must be signed in; 'optional': send the token when there is one (personalised answers). */
   auth?: boolean | 'optional';
   body?: unknown;
@@ -283,7 +283,8 @@ async function send(method: string, path: string, opts: RequestOptions, token: s
 const notSignedIn = () =>
   new ApiError({ status: 401, code: 'unauthenticated', detail: 'You are not signed in.' });
 
-async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+/** An API call (JSON in and out, problem+json errors as ApiError); `auth` handles the token and one refresh-and-retry on 401. */
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
   const optional = opts.auth === 'optional';
   if (optional) {
     // Wait for a start-up (or any) refresh so a signed-in visitor gets the personalised answer.

@@ -18,6 +18,9 @@ import { Videos } from './pages/Videos';
 import { VideoPage } from './pages/VideoPage';
 import { Clips } from './pages/Clips';
 import { Icon } from './components/media';
+import { Communities } from './pages/Communities';
+import { CommunitySettings } from './pages/CommunitySettings';
+import { Discover, InvitePage } from './pages/Invite';
 
 export function useSession(): SessionState {
   const [s, setS] = useState<SessionState>(getSession);
@@ -103,6 +106,24 @@ function Nav({ session, pathname }: { session: SessionState; pathname: string })
                 </Link>
               </li>
               <li>
+                <Link
+                  href="/c"
+                  class="nav-link nav-media"
+                  id="nav-communities"
+                  aria-current={pathname === '/c' || pathname.startsWith('/c/') || pathname === '/discover' ? 'page' : undefined}
+                  aria-label="Communities"
+                >
+                  <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+                    <path d="M4 5h16v10H9l-5 4V5Z" />
+                    <path d="M8 9h8M8 12h5" />
+                  </svg>
+                  <span class="nav-label">
+                    <span class="hide-phone">Communities</span>
+                    <span class="show-phone">Chat</span>
+                  </span>
+                </Link>
+              </li>
+              <li>
                 <Bell pathname={pathname} />
               </li>
               <li>
@@ -171,6 +192,14 @@ function route(pathname: string, session: SessionState, search: string) {
     const name = decodeSegment(c[1]);
     return <Connections key={`${name}/${c[2]}`} username={name} which={c[2] as 'followers' | 'following'} session={session} />;
   }
+  if (path === '/c') return <Communities session={session} communityId={null} channelId={null} />;
+  if (path === '/discover') return <Discover session={session} />;
+  const cs = /^\/c\/([^/]+)\/settings(?:\/([a-z]+))?$/.exec(path);
+  if (cs) return <CommunitySettings key={cs[1]} session={session} communityId={decodeSegment(cs[1])} tab={cs[2] ?? null} />;
+  const cc = /^\/c\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+  if (cc) return <Communities session={session} communityId={decodeSegment(cc[1])} channelId={cc[2] ? decodeSegment(cc[2]) : null} />;
+  const inv = /^\/invite\/([^/]+)$/.exec(path);
+  if (inv) return <InvitePage key={inv[1]} session={session} code={decodeSegment(inv[1])} />;
   if (path === '/register') return <Register session={session} search={search} />;
   if (path === '/login') return <Login session={session} search={search} />;
   if (path === '/me') return <Me session={session} />;
@@ -203,8 +232,9 @@ function route(pathname: string, session: SessionState, search: string) {
 export function App() {
   const session = useSession();
   const { pathname, search } = useLocation();
+  const chat = pathname === '/c' || pathname.startsWith('/c/') || pathname === '/discover';
   return (
-    <div class="shell">
+    <div class={`shell${chat ? ' shell-chat' : ''}`}>
       <a class="skip-link" href="#main">
         Skip to content
       </a>
