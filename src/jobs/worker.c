@@ -126,7 +126,8 @@ static jobs_handler_fn find_handler(const char *kind)
 
 static void run_one(db_conn_t *c, const char *worker, job_t *job)
 {
-	jobs_ctx_t ctx = {.conn = c, .job = job, .timings = json_object(), .last_beat_ns = time_mono_ns()};
+	/* last_beat_ns 0: the handler's first progress report goes out at once */
+	jobs_ctx_t ctx = {.conn = c, .job = job, .timings = json_object(), .last_beat_ns = 0};
 	str_copy(ctx.worker, sizeof(ctx.worker), worker);
 	char jid[24];
 	snprintf(jid, sizeof(jid), "%lld", (long long)job->id);
@@ -155,8 +156,15 @@ static void run_one(db_conn_t *c, const char *worker, job_t *job)
 		else
 			log_warn("job failed", "job_id", jid, "kind", job->kind, "error", e.detail, NULL);
 	}
-	if (observer)
-		observer(job->id, job->owner_id, ok ? 100 : -1, ok ? "completed" : e.detail);
+	if (observer) {
+		/* -1 only when the job is over; a failed attempt that will run again is progress 0 */
+		bool retry = !ok && !permanent && job->attempts < job->max_attempts;
+		char msg[600];
+		if (retry)
+			snprintf(msg, sizeof msg, "retrying: %s", e.detail);
+		observer(job->id, job->owner_id, ok ? 100 : retry ? 0 : -1,
+			 ok ? "completed" : retry ? msg : e.detail);
+	}
 	free(timings);
 	json_decref(ctx.timings);
 }
