@@ -12,6 +12,13 @@
 // Screenshots go to tests/e2e/screenshots/ (git-ignored), named media-*.png.
 // If the clip endpoints are not there yet (POST /api/v2/clips -> 404/501), only
 // the clip part is skipped, with a message saying so.
+//
+// Processing progress is pushed over the gateway (JOB_PROGRESS). Until the page
+// has received its job's final frame, the test rewrites the polled answers
+// (GET /videos/{id}, /jobs/{id}) to "processing, 0 %" (processing takes well
+// under a second here): progress the page shows can then only have come from
+// the gateway, and "ready" only from a refetch on the final frame, not from
+// the slow fallback poll.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +66,7 @@ let browser;
 let throttle; // the proxy; set throttle.bytesPerSec
 const pageProblems = [];
 const apiRequests = [];
+const jobFrames = []; // JOB_PROGRESS dispatches the page received: {job_id, progress, message, at}
 
 /**
  * A TCP proxy in front of the server that can slow down what the browser
@@ -140,6 +148,17 @@ async function stopServer() {
 }
 
 function watch(page) {
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => {
+      let frame;
+      try {
+        frame = JSON.parse(String(f.payload));
+      } catch {
+        return;
+      }
+      if (frame?.op === 'dispatch' && frame.t === 'JOB_PROGRESS') jobFrames.push({ ...frame.d, at: Date.now() });
+    });
+  });
   page.on('pageerror', (err) => pageProblems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
@@ -152,6 +171,46 @@ function watch(page) {
       apiRequests.push({ method: req.method(), path: url.pathname, client: req.headers()['x-cosmiv-client'] });
     }
   });
+}
+
+/**
+ * Records, per page path, what a video page showed: the processing percentages
+ * in turn, and when the status badge first said "ready" (page clock = Date.now()).
+ */
+function recordVideoStatus() {
+  const seen = (window.__videoSeen = {});
+  const look = () => {
+    const here = (seen[location.pathname] ??= { percents: [], readyAt: null });
+    const pct = document.querySelector('#processing-percent');
+    if (pct) {
+      const n = parseInt(pct.textContent, 10);
+      if (Number.isFinite(n) && here.percents[here.percents.length - 1] !== n) here.percents.push(n);
+    }
+    if (here.readyAt === null && document.querySelector('.video-meta [data-status="ready"]')) here.readyAt = Date.now();
+  };
+  new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+}
+
+/** Polled answers say "processing, 0 %" until the job's final frame reached the page (see the top of the file). */
+const POLLED = /\/api\/v2\/(videos|jobs)\/[^/?]+$/;
+async function hidePolledProgress(route) {
+  if (route.request().method() !== 'GET') return route.fallback();
+  // Which jobs had ended, as far as the page knew, when it asked (a refetch on the final frame passes).
+  const ended = new Set(jobFrames.filter((f) => f.progress >= 100 || f.progress < 0).map((f) => f.job_id));
+  const res = await route.fetch();
+  let body;
+  try {
+    body = await res.json();
+  } catch {
+    return route.fulfill({ response: res });
+  }
+  const isJob = /\/jobs\//.test(route.request().url());
+  const jobId = isJob ? body?.id : body?.job_id;
+  if (res.ok() && jobId && !ended.has(jobId)) {
+    if (isJob) Object.assign(body, { state: 'running', progress: 0, message: null, error: null });
+    else Object.assign(body, { status: 'processing', progress: 0, error: null });
+  }
+  return route.fulfill({ response: res, json: body });
 }
 
 async function shot(page, name, opts = {}) {
@@ -226,6 +285,7 @@ before(async () => {
       // let go after this idle time (the client retries 409 upload_busy meanwhile).
       COSMIV_REQUEST_TIMEOUT_S: '8',
       MOCK_MAX_UPLOAD: String(MAX_UPLOAD),
+      COSMIV_GATEWAY_LISTEN: `127.0.0.1:${await freePort()}`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -256,6 +316,7 @@ test('upload with pause, reload and resume; highlights; 9:16 clip export and dow
   const username = `media_${suffix}`;
   const context = await browser.newContext({ baseURL, viewport: DESKTOP, deviceScaleFactor: 1, acceptDownloads: true });
   context.setDefaultTimeout(20_000);
+  await context.addInitScript(recordVideoStatus);
   const page = await context.newPage();
   watch(page);
   const nav = page.getByRole('navigation', { name: 'Main' });
@@ -378,10 +439,12 @@ test('upload with pause, reload and resume; highlights; 9:16 clip export and dow
 
       const created = page.waitForResponse((r) => r.url().endsWith('/api/v2/videos') && r.request().method() === 'POST', { timeout: 60_000 });
       const creationsBefore = apiRequests.filter((r) => r.method === 'POST' && r.path === '/api/v2/uploads').length;
+      await page.route(POLLED, hidePolledProgress);
       await resumeBtn.click();
       const videoRes = await created;
       assert.equal(videoRes.status(), 201, 'POST /videos creates the video');
       video = await videoRes.json();
+      video.createdAt = Date.now();
       assert.equal(video.title, 'e2e-gameplay');
       assert.equal(video.game, 'Test Arena');
       assert.equal(video.size_bytes, size);
@@ -408,6 +471,30 @@ test('upload with pause, reload and resume; highlights; 9:16 clip export and dow
         const failed = await page.locator('#video-error').textContent().catch(() => null);
         throw new Error(failed ? `processing failed: ${failed}` : `no highlights after 120 s: ${err.message}\n${serverLog.slice(-4000)}`);
       });
+      await page.unroute(POLLED, hidePolledProgress);
+
+      // --- live progress over the gateway ----------------------------------------
+      const seen = await page.evaluate((p) => window.__videoSeen?.[p], `/videos/${video.id}`);
+      const mine = jobFrames.filter((f) => f.job_id === video.job_id);
+      st.diagnostic(
+        `JOB_PROGRESS for job ${video.job_id}: ${mine.map((f) => `${f.progress}${f.message ? ` ${f.message}` : ''}`).join(', ')}` +
+          ` | percentages shown: ${seen?.percents?.join(', ')}` +
+          ` | ms after POST /videos: ${mine.map((f) => f.at - video.createdAt).join(', ')}; ready ${seen?.readyAt - video.createdAt}`,
+      );
+      assert.ok(video.job_id, 'the new video names its processing job');
+      assert.ok(seen?.readyAt, 'the page showed the video as ready');
+      const beforeReady = mine.filter((f) => f.at <= seen.readyAt);
+      assert.ok(beforeReady.length >= 1, `the page received a JOB_PROGRESS frame for job ${video.job_id} before showing "ready"`);
+      assert.ok(
+        seen.percents.some((n) => n > 0),
+        `the processing bar showed pushed progress (polled answers said 0 %; shown: ${seen.percents.join(', ')})`,
+      );
+      const completed = mine.find((f) => f.progress === 100 && f.message === 'completed');
+      assert.ok(completed, 'the job ended with JOB_PROGRESS 100 "completed"');
+      assert.ok(
+        seen.readyAt - completed.at < 4000,
+        `the page refetched the video when the job completed (ready ${seen.readyAt - completed.at} ms after the event; the fallback poll is 10 s)`,
+      );
       const chip = page.locator('.reason-chip').first();
       await chip.waitFor();
       assert.ok((await chip.textContent()).trim().length > 0, 'a reason chip has text');
@@ -537,6 +624,8 @@ test('upload with pause, reload and resume; highlights; 9:16 clip export and dow
       });
       await page.mouse.move(0, 0);
       await shot(page, 'media-11-clips-ready.png');
+      const clipFrames = jobFrames.filter((f) => f.job_id === clip.job_id);
+      st.diagnostic(`JOB_PROGRESS for the clip's job ${clip.job_id}: ${clipFrames.map((f) => `${f.progress} ${f.message ?? ''}`.trim()).join(', ')}`);
 
       const downloading = page.waitForEvent('download', { timeout: 60_000 });
       await card.locator('.clip-download').click();
@@ -622,7 +711,8 @@ test('upload with pause, reload and resume; highlights; 9:16 clip export and dow
   }
 });
 
-test('every API call identifies the web client; no page errors or CSP violations', () => {
+test('every API call identifies the web client; no page errors or CSP violations', (t) => {
+  t.diagnostic(`JOB_PROGRESS frames: ${jobFrames.map((f) => `${f.job_id}: ${f.progress} ${f.message ?? ''}`.trim()).join(' | ')}`);
   assert.ok(apiRequests.length > 5, 'API requests were observed');
   const missing = apiRequests.filter((r) => r.client !== 'web');
   assert.deepEqual(missing, [], 'requests without X-Cosmiv-Client: web');

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, deleteClip, getClip, listClips, sentence, type Clip, type SessionState } from '../api';
 import { Link, navigate } from '../router';
 import { PostComposer } from '../components/PostComposer';
@@ -15,6 +15,7 @@ import {
   useInterval,
   useRequireSignIn,
 } from '../components/media';
+import { jobEnded, useJobProgress, usePollInterval } from '../components/jobprogress';
 
 const PAGE = 24;
 
@@ -122,14 +123,29 @@ export function Clips({ session }: { session: SessionState }) {
   }, [signedIn]);
 
   const processing = (items ?? []).filter((c) => c.status === 'processing');
-  useInterval(
-    async () => {
-      const fresh = await Promise.all(processing.slice(0, 12).map((c) => getClip(c.id).catch(() => c)));
-      const byId = new Map(fresh.map((c) => [c.id, c]));
-      setItems((cur) => (cur ? cur.map((c) => byId.get(c.id) ?? c) : cur));
+  // Only the latest answer about an item applies (a refetch on a finished job may overtake a poll).
+  const asked = useRef({ seq: 0, latest: new Map<string, number>() });
+  const refresh = async (list: Clip[]) => {
+    const n = ++asked.current.seq;
+    for (const c of list) asked.current.latest.set(c.id, n);
+    const fresh = await Promise.all(list.map((c) => getClip(c.id).catch(() => c)));
+    const byId = new Map(fresh.filter((c) => asked.current.latest.get(c.id) === n).map((c) => [c.id, c]));
+    setItems((cur) => (cur ? cur.map((c) => byId.get(c.id) ?? c) : cur));
+  };
+  useInterval(() => void refresh(processing.slice(0, 12)), usePollInterval(), processing.length > 0);
+  useJobProgress(
+    processing.map((c) => c.job_id),
+    (d) => {
+      const jobId = String(d.job_id);
+      if (d.progress >= 0) {
+        const progress = Math.min(100, d.progress);
+        setItems((cur) =>
+          cur ? cur.map((c) => (c.job_id === jobId && c.status === 'processing' ? { ...c, progress } : c)) : cur,
+        );
+      }
+      if (jobEnded(d)) void refresh(processing.filter((c) => c.job_id === jobId));
     },
-    1500,
-    processing.length > 0,
+    () => void refresh(processing.slice(0, 12)),
   );
 
   const more = async () => {

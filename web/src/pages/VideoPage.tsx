@@ -25,22 +25,30 @@ import {
   useRequireSignIn,
 } from '../components/media';
 import { Timeline, pctLabel, scoreColor } from '../components/Timeline';
+import { jobEnded, useJobProgress, usePollInterval } from '../components/jobprogress';
 import { ExportPanel, type ExportPreset } from '../components/ExportPanel';
 
 type Verdict = 'kept' | 'dismissed';
 
-function stageText(video: Video, job: Job | null): string {
-  if (job?.state === 'retryable') {
+/** The latest JOB_PROGRESS pushed by the gateway; `at` orders it against polled data. */
+interface LiveProgress {
+  progress: number;
+  message: string | null;
+  at: number;
+}
+
+function stageText(video: Video, job: Job | null, live: LiveProgress | null): string {
+  if (!live && job?.state === 'retryable') {
     return `Hit a snag, trying again (attempt ${job.attempts + 1} of ${job.max_attempts})`;
   }
-  const msg = job?.message?.trim();
+  const msg = (live ? live.message : job?.message)?.trim();
   if (msg) return msg[0].toUpperCase() + msg.slice(1);
   if (job?.state === 'available') return 'Waiting in the queue';
   return video.progress > 0 ? 'Processing' : 'Getting started';
 }
 
-function ProcessingPanel({ video, job }: { video: Video; job: Job | null }) {
-  const progress = Math.max(video.progress, job?.progress ?? 0);
+function ProcessingPanel({ video, job, live }: { video: Video; job: Job | null; live: LiveProgress | null }) {
+  const progress = live ? live.progress : Math.max(video.progress, job?.progress ?? 0);
   return (
     <div class="card processing-panel" id="processing-panel">
       <div class="processing-visual" aria-hidden="true">
@@ -50,7 +58,7 @@ function ProcessingPanel({ video, job }: { video: Video; job: Job | null }) {
       <div class="processing-body">
         <h2>Finding your highlights…</h2>
         <p class="processing-stage" id="processing-stage" aria-live="polite">
-          {stageText(video, job)}
+          {stageText(video, job, live)}
         </p>
         <ProgressBar value={progress} label="Processing progress" id="processing-bar" />
         <p class="muted processing-meta">
@@ -150,6 +158,8 @@ export function VideoPage({ id, session }: { id: string; session: SessionState }
   const signedIn = useRequireSignIn(session, `/videos/${encodeURIComponent(id)}`);
   const [video, setVideo] = useState<Video | null>(null);
   const [job, setJob] = useState<Job | null>(null);
+  const [live, setLive] = useState<LiveProgress | null>(null);
+  const loads = useRef(0);
   const [loadError, setLoadError] = useState<{ message: string; notFound: boolean } | null>(null);
   const [highlights, setHighlights] = useState<Highlight[] | null>(null);
   const [hlError, setHlError] = useState<string | null>(null);
@@ -165,27 +175,50 @@ export function VideoPage({ id, session }: { id: string; session: SessionState }
   const stopAt = useRef<number | null>(null);
   useTitle(video?.title ?? 'Video');
 
+  // Only the latest load applies (a refetch on a finished job may overtake a poll).
   const load = async () => {
+    const n = ++loads.current;
+    const at = Date.now();
     try {
       const v = await getVideo(id);
+      if (n !== loads.current) return;
       setVideo(v);
       setLoadError(null);
       if (v.status === 'processing' && v.job_id) {
         getJob(v.job_id)
-          .then(setJob)
+          .then((j) => {
+            if (n !== loads.current) return;
+            setJob(j);
+            // Polled data asked for after the last pushed event is the fresher one.
+            setLive((l) => (l && l.at > at ? l : null));
+          })
           .catch(() => undefined);
+      } else {
+        setLive(null);
       }
     } catch (err) {
+      if (n !== loads.current) return;
       const notFound = err instanceof ApiError && err.status === 404;
       setLoadError({ message: notFound ? 'This video does not exist, or it is not yours.' : (err as Error).message, notFound });
     }
   };
 
   useEffect(() => {
+    setLive(null);
     if (signedIn) void load();
   }, [signedIn, id]);
 
-  useInterval(() => void load(), 1000, !!video && video.status === 'processing');
+  const processing = !!video && video.status === 'processing';
+  useInterval(() => void load(), usePollInterval(), processing);
+  useJobProgress(
+    [processing ? video.job_id : null],
+    (d) => {
+      if (d.progress >= 0) setLive({ progress: Math.min(100, d.progress), message: d.message, at: Date.now() });
+      // Finished or failed: fetch the outcome (status, URLs, error) now.
+      if (jobEnded(d)) void load();
+    },
+    () => void load(),
+  );
 
   useEffect(() => {
     if (video?.status !== 'ready' || highlights !== null) return;
@@ -288,7 +321,7 @@ export function VideoPage({ id, session }: { id: string; session: SessionState }
         <div class="video-head-text">
           <h1 id="video-title">{video.title}</h1>
           <p class="video-meta">
-            <StatusBadge status={video.status} progress={video.progress} />
+            <StatusBadge status={video.status} progress={video.status === 'processing' && live ? live.progress : video.progress} />
             {video.game ? <span class="game-tag">{video.game}</span> : null}
             {video.status === 'ready' && video.duration_s !== null ? <span class="muted">{formatTime(video.duration_s)}</span> : null}
             {video.width && video.height ? (
@@ -306,7 +339,7 @@ export function VideoPage({ id, session }: { id: string; session: SessionState }
       </header>
       <ErrorBox message={loadError?.message ?? null} />
 
-      {video.status === 'processing' ? <ProcessingPanel video={video} job={job} /> : null}
+      {video.status === 'processing' ? <ProcessingPanel video={video} job={job} live={live} /> : null}
       {video.status === 'failed' ? <FailedPanel video={video} onDelete={remove} /> : null}
 
       {video.status === 'ready' ? (

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { getVideo, listVideos, type SessionState, type Video } from '../api';
 import { Link } from '../router';
 import { ErrorBox, Spinner, formatDate, useTitle } from '../components/ui';
 import { Icon, ProgressBar, StatusBadge, formatTime, useInterval, useRequireSignIn } from '../components/media';
+import { jobEnded, useJobProgress, usePollInterval } from '../components/jobprogress';
 
 const PAGE = 24;
 
@@ -53,14 +54,29 @@ export function Videos({ session }: { session: SessionState }) {
   }, [signedIn]);
 
   const processing = (items ?? []).filter((v) => v.status === 'processing');
-  useInterval(
-    async () => {
-      const fresh = await Promise.all(processing.slice(0, 12).map((v) => getVideo(v.id).catch(() => v)));
-      const byId = new Map(fresh.map((v) => [v.id, v]));
-      setItems((cur) => (cur ? cur.map((v) => byId.get(v.id) ?? v) : cur));
+  // Only the latest answer about an item applies (a refetch on a finished job may overtake a poll).
+  const asked = useRef({ seq: 0, latest: new Map<string, number>() });
+  const refresh = async (list: Video[]) => {
+    const n = ++asked.current.seq;
+    for (const v of list) asked.current.latest.set(v.id, n);
+    const fresh = await Promise.all(list.map((v) => getVideo(v.id).catch(() => v)));
+    const byId = new Map(fresh.filter((v) => asked.current.latest.get(v.id) === n).map((v) => [v.id, v]));
+    setItems((cur) => (cur ? cur.map((v) => byId.get(v.id) ?? v) : cur));
+  };
+  useInterval(() => void refresh(processing.slice(0, 12)), usePollInterval(), processing.length > 0);
+  useJobProgress(
+    processing.map((v) => v.job_id),
+    (d) => {
+      const jobId = String(d.job_id);
+      if (d.progress >= 0) {
+        const progress = Math.min(100, d.progress);
+        setItems((cur) =>
+          cur ? cur.map((v) => (v.job_id === jobId && v.status === 'processing' ? { ...v, progress } : v)) : cur,
+        );
+      }
+      if (jobEnded(d)) void refresh(processing.filter((v) => v.job_id === jobId));
     },
-    1500,
-    processing.length > 0,
+    () => void refresh(processing.slice(0, 12)),
   );
 
   const more = async () => {
