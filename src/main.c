@@ -222,6 +222,7 @@ static int cmd_serve(void)
 				       .heartbeat_ms = cfg->gateway_heartbeat_ms,
 				       .max_per_user = cfg->gateway_max_per_user,
 				       .presence_grace_s = cfg->presence_grace_s,
+				       .flush_split = cfg->gateway_flush_split,
 				       .redis_url = cfg->redis_url};
 		bool ok = gateway_start(&gc, db, &e);
 		free(gl);

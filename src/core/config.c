@@ -59,6 +59,8 @@ const config_setting_t config_settings[] = {
     {"COSMIV_GATEWAY_HEARTBEAT_MS", NULL, "30000", "clients heartbeat this often; silent ones are closed"},
     {"COSMIV_GATEWAY_MAX_PER_USER", NULL, "10", "gateway connections one user may hold on one node"},
     {"COSMIV_PRESENCE_GRACE_S", NULL, "10", "a user whose last connection closed stays online this long"},
+    {"COSMIV_GATEWAY_FLUSH_SPLIT", NULL, "2048",
+     "a fan-out to at least this many connections is written by two threads"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -139,6 +141,7 @@ static bool set_int(const char *env, const char *val, char **err)
 	    {"COSMIV_GATEWAY_HEARTBEAT_MS", offsetof(config_t, gateway_heartbeat_ms), 1000, 600000, false},
 	    {"COSMIV_GATEWAY_MAX_PER_USER", offsetof(config_t, gateway_max_per_user), 1, 1000, false},
 	    {"COSMIV_PRESENCE_GRACE_S", offsetof(config_t, presence_grace_s), 0, 3600, false},
+	    {"COSMIV_GATEWAY_FLUSH_SPLIT", offsetof(config_t, gateway_flush_split), 2, 10000000, false},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
 		if (strcmp(map[i].env, env) != 0)

@@ -58,6 +58,7 @@ typedef struct {
 	int gateway_heartbeat_ms;
 	int gateway_max_per_user;
 	int presence_grace_s;
+	int gateway_flush_split; /* fan-outs to this many connections or more use two threads */
 } config_t;
 
 typedef struct {

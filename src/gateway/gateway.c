@@ -614,14 +614,85 @@ static void conn_flush(conn_t *c)
 	arm(c);
 }
 
+/*
+ * A large fan-out is written by two threads: the loop and the flusher each
+ * send to half of the connections (ws_flush touches only its connection), and
+ * the loop then arms or destroys them. One message to 10,000 members is 10,000
+ * send() calls; on loopback each costs the receiver's wake-up too.
+ */
+static struct {
+	pthread_t thread;
+	bool started, busy, quit;
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	conn_t **v; /* the flusher's share */
+	int n;
+	conn_t **all; /* the loop's scratch list */
+	int cap;
+} fl = {.mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+
+static void *flusher(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&fl.mu);
+	for (;;) {
+		while (!fl.busy && !fl.quit)
+			pthread_cond_wait(&fl.go, &fl.mu);
+		if (fl.quit)
+			break;
+		pthread_mutex_unlock(&fl.mu);
+		for (int i = 0; i < fl.n; i++)
+			if (fl.v[i]->upgraded)
+				ws_flush(&fl.v[i]->ws);
+		pthread_mutex_lock(&fl.mu);
+		fl.busy = false;
+		pthread_cond_signal(&fl.done);
+	}
+	pthread_mutex_unlock(&fl.mu);
+	return NULL;
+}
+
 static void flush_dirty(void)
 {
+	int n = 0;
 	while (gw.dirty) {
 		conn_t *c = gw.dirty;
 		gw.dirty = c->dirty_next;
 		c->dirty = false;
 		c->dirty_next = NULL;
-		conn_flush(c);
+		if (n == fl.cap) {
+			fl.cap = fl.cap ? fl.cap * 2 : 1024;
+			fl.all = xrealloc(fl.all, (size_t)fl.cap * sizeof *fl.all);
+		}
+		fl.all[n++] = c;
+	}
+	if (n < gw.cfg.flush_split || !fl.started) {
+		for (int i = 0; i < n; i++)
+			conn_flush(fl.all[i]);
+		return;
+	}
+	int half = n / 2;
+	pthread_mutex_lock(&fl.mu);
+	fl.v = fl.all + half;
+	fl.n = n - half;
+	fl.busy = true;
+	pthread_cond_signal(&fl.go);
+	pthread_mutex_unlock(&fl.mu);
+	for (int i = 0; i < half; i++)
+		if (fl.all[i]->upgraded)
+			ws_flush(&fl.all[i]->ws);
+	pthread_mutex_lock(&fl.mu);
+	while (fl.busy)
+		pthread_cond_wait(&fl.done, &fl.mu);
+	pthread_mutex_unlock(&fl.mu);
+	for (int i = 0; i < n; i++) { /* now arm or destroy, on the loop thread */
+		conn_t *c = fl.all[i];
+		if (!c->upgraded)
+			continue;
+		if (c->ws.broken || ws_done(&c->ws))
+			conn_destroy(c);
+		else
+			arm(c);
 	}
 }
 
@@ -1393,6 +1464,8 @@ bool gateway_start(const gateway_config_t *cfg, db_t *db, err_t *e)
 {
 	memset(&gw, 0, sizeof gw);
 	gw.cfg = *cfg;
+	if (gw.cfg.flush_split < 2)
+		gw.cfg.flush_split = 2048;
 	gw.db = db;
 	gw.lfd = gw.efd = gw.epfd = -1;
 	if (!bind_listener(cfg->listen, e))
@@ -1418,6 +1491,8 @@ bool gateway_start(const gateway_config_t *cfg, db_t *db, err_t *e)
 		gateway_stop();
 		return err_set(e, ERR_INTERNAL, "gateway_failed", NULL, "cannot start the event subscriber");
 	}
+	fl.quit = false;
+	fl.started = pthread_create(&fl.thread, NULL, flusher, NULL) == 0;
 	if (pthread_create(&gw.thread, NULL, loop, NULL) != 0) {
 		gateway_stop();
 		return err_set(e, ERR_INTERNAL, "gateway_failed", NULL, "cannot start the gateway thread");
@@ -1435,6 +1510,17 @@ void gateway_stop(void)
 		pthread_join(gw.thread, NULL);
 		gw.running = false;
 	}
+	if (fl.started) {
+		pthread_mutex_lock(&fl.mu);
+		fl.quit = true;
+		pthread_cond_signal(&fl.go);
+		pthread_mutex_unlock(&fl.mu);
+		pthread_join(fl.thread, NULL);
+		fl.started = false;
+	}
+	free(fl.all);
+	fl.all = NULL;
+	fl.cap = 0;
 	if (gw.lfd >= 0)
 		close(gw.lfd);
 	if (gw.efd >= 0)

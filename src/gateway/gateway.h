@@ -21,6 +21,7 @@ typedef struct {
 	int heartbeat_ms;
 	int max_per_user;
 	int presence_grace_s;
+	int flush_split;       /* fan-outs to this many connections or more are written by two threads */
 	const char *redis_url; /* events across nodes; "" → in-process */
 } gateway_config_t;
 

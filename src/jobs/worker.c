@@ -162,8 +162,13 @@ static void run_one(db_conn_t *c, const char *worker, job_t *job)
 		char msg[600];
 		if (retry)
 			snprintf(msg, sizeof msg, "retrying: %s", e.detail);
-		observer(job->id, job->owner_id, ok ? 100 : retry ? 0 : -1,
-			 ok ? "completed" : retry ? msg : e.detail);
+		observer(job->id, job->owner_id,
+			 ok	 ? 100
+			 : retry ? 0
+				 : -1,
+			 ok	 ? "completed"
+			 : retry ? msg
+				 : e.detail);
 	}
 	free(timings);
 	json_decref(ctx.timings);

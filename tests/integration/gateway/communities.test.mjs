@@ -8,7 +8,8 @@ import { openGateway } from '../../lib/gateway.mjs';
 import { expectStatus } from '../../lib/social.mjs';
 
 let s;
-before(async () => { s = await communitiesServer({ env: { COSMIV_PRESENCE_GRACE_S: '1' } }); });
+// COSMIV_GATEWAY_FLUSH_SPLIT=2: every fan-out here goes through the two-thread writer
+before(async () => { s = await communitiesServer({ env: { COSMIV_PRESENCE_GRACE_S: '1', COSMIV_GATEWAY_FLUSH_SPLIT: '2' } }); });
 after(async () => { await s.stop(); });
 
 const connect = async (u) => {
