@@ -131,6 +131,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 cc -O2 -Wall -o "$TMP/wsload" "$DIR/wsload.c" || die "cannot compile bench/gateway/wsload.c"
+cc -O2 -Wall -o "$TMP/sendfloor" "$DIR/sendfloor.c" -lpthread || die "cannot compile bench/gateway/sendfloor.c"
 
 VERSION="-"
 if [[ $ONLY != socketio ]]; then
@@ -476,6 +477,8 @@ DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 LOAD_END=$(loadavg)
 get() { echo "${R[$1]:--}"; }
+# What the machine's loopback charges for one frame-sized send(), with nothing else around it.
+SEND_FLOOR_MS=$("$TMP/sendfloor" "$MEMBERS" "$(get cosmiv.frame | sed 's/^-$/560/')" 2>/dev/null || echo -)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }'; }
 verdict() { # VALUE OP LIMIT
 	[[ $1 == - || $1 == nan ]] && { echo "-"; return; }
@@ -523,6 +526,7 @@ DPS_RATIO=$(ratio "$(get cosmiv.dps)" "$(get socketio.dps)")
 		"$(get socketio.p_n)/$((MEMBERS * PACED))" "" ""
 	row "  max (ms)" "$(get cosmiv.p_max)" "$(get socketio.p_max)" "" ""
 	row "bytes per delivered frame" "$(get cosmiv.frame)" "$(get socketio.frame)" "" ""
+	row "floor: $MEMBERS bare send() calls, one thread (ms)" "$SEND_FLOOR_MS" "$SEND_FLOOR_MS" "" "(bench/gateway/sendfloor.c)"
 	echo "  ratio: cosmiv / socket.io. RSS per connection: (VmRSS with the connections - VmRSS before) / connections."
 	echo "  deliveries/s: burst deliveries / (first send -> last receive). latency: receive time - send time"
 	echo "  (taken before the POST), over every delivery of the paced messages."
