@@ -578,6 +578,105 @@ static bool cached(db_conn_t *c, cache_slot_t *slot, uint64_t game, const char *
 	return true;
 }
 
+/*
+ * The latest posts of each creator, the followee candidates of every For you
+ * ranking, cached per creator for FEED_CANDIDATE_TTL_MS like the shared lists:
+ * a cold ranking of someone following 50 creators reads most of them from here
+ * instead of running 50 queries (followed creators are a power law: the same
+ * few appear in everyone's list). A creator's new, edited or deleted post drops
+ * their entry at once on this node (feed_creator_changed); engagement counters
+ * may be up to the TTL old, as in the shared lists. The table is bounded: when
+ * it fills, it starts over.
+ */
+#define CREATOR_SLOTS 65536 /* a power of two; at most half of them used */
+
+typedef struct {
+	int64_t creator, at_ms, since;
+	cands_t list;
+} creator_slot_t;
+
+static creator_slot_t *creator_tab;
+static size_t creator_used;
+
+static creator_slot_t *creator_find(int64_t creator)
+{
+	size_t i = (size_t)(((uint64_t)creator * UINT64_C(0x9E3779B97F4A7C15)) >> 40) & (CREATOR_SLOTS - 1);
+	while (creator_tab[i].creator != 0 && creator_tab[i].creator != creator)
+		i = (i + 1) & (CREATOR_SLOTS - 1);
+	return &creator_tab[i];
+}
+
+static void creator_clear_all(void)
+{
+	for (size_t i = 0; creator_tab && i < CREATOR_SLOTS; i++)
+		free(creator_tab[i].list.v);
+	free(creator_tab);
+	creator_tab = NULL;
+	creator_used = 0;
+}
+
+void feed_creator_changed(int64_t creator)
+{
+	pthread_mutex_lock(&cache_mu);
+	if (creator_tab) {
+		creator_slot_t *slot = creator_find(creator);
+		if (slot->creator == creator)
+			slot->at_ms = 0; /* stale: the next ranking reads it again */
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
+/* The creator's posts newer than `since` (at most FOLLOW_PER_CREATOR), from the cache or the database. */
+static bool creator_recent(db_conn_t *c, int64_t creator, int64_t since, cands_t *out, err_t *e)
+{
+	int64_t now = time_now_ms();
+	pthread_mutex_lock(&cache_mu);
+	if (!creator_tab)
+		creator_tab = xcalloc(CREATOR_SLOTS, sizeof(*creator_tab));
+	creator_slot_t *slot = creator_find(creator);
+	bool hit =
+	    slot->creator == creator && now - slot->at_ms < FEED_CANDIDATE_TTL_MS && slot->since <= since;
+	if (hit) { /* the cached window may start earlier: keep what is inside this one */
+		out->v = xmalloc((size_t)(slot->list.n ? slot->list.n : 1) * sizeof(cand_t));
+		out->n = 0;
+		for (int i = 0; i < slot->list.n; i++)
+			if (slot->list.v[i].id > since)
+				out->v[out->n++] = slot->list.v[i];
+	}
+	pthread_mutex_unlock(&cache_mu);
+	if (hit)
+		return true;
+	if (!cand_query(
+		c,
+		"SELECT p.id, p.user_id, p.created_at, p.like_count, p.comment_count, p.share_count, "
+		"p.complete_count, p.view_count, p.game_key, 0, 0, 0 FROM posts p WHERE p.user_id = ? "
+		"AND p.id > ? AND p.visibility IN ('public', 'followers') ORDER BY p.id DESC LIMIT ?",
+		NULL, creator, since > 0 ? since : 1, FOLLOW_PER_CREATOR, REASON_FOLLOW, out, e)) {
+		free(out->v);
+		out->v = NULL;
+		return false;
+	}
+	pthread_mutex_lock(&cache_mu);
+	if (!creator_tab)
+		creator_tab = xcalloc(CREATOR_SLOTS, sizeof(*creator_tab));
+	slot = creator_find(creator);
+	if (slot->creator != creator && creator_used + 1 > CREATOR_SLOTS / 2) {
+		creator_clear_all(); /* full: start over */
+		creator_tab = xcalloc(CREATOR_SLOTS, sizeof(*creator_tab));
+		slot = creator_find(creator);
+	}
+	if (slot->creator != creator) {
+		slot->creator = creator;
+		creator_used++;
+	}
+	free(slot->list.v);
+	cands_copy(out, &slot->list);
+	slot->at_ms = now;
+	slot->since = since;
+	pthread_mutex_unlock(&cache_mu);
+	return true;
+}
+
 static bool game_trending(db_conn_t *c, const char *game_key, cands_t *out, err_t *e)
 {
 	uint64_t h = game_hash(game_key);
@@ -825,14 +924,7 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 	for (int i = 0; few && i < fols.n; i++) {
 		/* the latest few posts of each followee, from posts_user_idx: none can crowd the others out
 		 */
-		if (!cand_query(
-			c,
-			"SELECT p.id, p.user_id, p.created_at, p.like_count, p.comment_count, p.share_count, "
-			"p.complete_count, p.view_count, p.game_key, 0, 0, 0 FROM posts p WHERE p.user_id = "
-			"? "
-			"AND p.id > ? AND p.visibility IN ('public', 'followers') ORDER BY p.id DESC LIMIT ?",
-			NULL, fols.v[i], since > 0 ? since : 1, FOLLOW_PER_CREATOR, REASON_FOLLOW, &part,
-			e)) {
+		if (!creator_recent(c, fols.v[i], since, &part, e)) {
 			free(stats.v);
 			idset_free(&fols);
 			goto out;
@@ -1033,6 +1125,7 @@ void feed_cache_reset(void)
 	for (int i = 0; i < GAME_CACHE_SLOTS; i++)
 		free(game_slots[i].list.v);
 	memset(game_slots, 0, sizeof(game_slots));
+	creator_clear_all();
 	pthread_mutex_unlock(&cache_mu);
 	pthread_mutex_lock(&snap_mu);
 	for (int i = 0; i < SNAP_LOCAL_MAX; i++)

@@ -71,6 +71,8 @@ bool feed_page(db_conn_t *c, const feed_query_t *q, feed_page_t *out, err_t *e);
 void feed_forget(int64_t user);
 /* Drops the cached candidate lists and snapshots (a process that changes databases: tests). */
 void feed_cache_reset(void);
+/* A creator posted, edited or deleted a post: drop their cached latest posts on this node. */
+void feed_creator_changed(int64_t creator);
 void feed_page_free(feed_page_t *p);
 
 typedef struct {

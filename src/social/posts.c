@@ -8,6 +8,7 @@
 
 #include "core/jsonx.h"
 #include "core/util.h"
+#include "social/feed.h"
 #include "social/social.h"
 
 #define POST_COLS                                                                                            \
@@ -463,6 +464,7 @@ bool posts_create(db_conn_t *c, int64_t user_id, const post_spec_t *sp, post_t *
 	db_finish(s);
 	if (rc != DB_DONE || !notify_mentions(c, sp->description, user_id, id, 0, 0, e) || !db_commit(c, e))
 		goto fail;
+	feed_creator_changed(user_id);
 	return posts_get(c, id, user_id, out, e);
 fail:
 	db_rollback(c);
@@ -513,6 +515,7 @@ bool posts_update(db_conn_t *c, int64_t id, int64_t user_id, const post_spec_t *
 	db_finish(s);
 	if (rc != DB_DONE)
 		return false;
+	feed_creator_changed(user_id);
 	return posts_get(c, id, user_id, out, e);
 }
 
@@ -553,6 +556,7 @@ bool posts_delete(db_conn_t *c, int64_t id, int64_t actor, int actor_rank, err_t
 	}
 	if (!db_commit(c, e))
 		goto fail;
+	feed_creator_changed(author);
 	return n == 1 ? true : not_found(e);
 fail:
 	db_rollback(c);

@@ -117,6 +117,22 @@ test('typing reaches the others in the channel, not the typist; without SEND_MES
   for (const g of [go, ga, gb]) await g.close();
 });
 
+test('a flood of typing is dropped, then closed with 4008; the others see one TYPING_START', async () => {
+  const [owner, a] = await s.users(2);
+  const com = await s.community(owner);
+  await s.invite(owner, com, a);
+  const general = (await s.channels(owner, com)).find((c) => c.name === 'general');
+  const [go, ga] = [await connect(owner), await connect(a)];
+  for (let i = 0; i < 15; i++) ga.send({ op: 'typing', d: { channel_id: general.id } });
+  const c = await ga.closed;
+  assert.equal(c.code, 4008);
+  assert.match(c.reason, /typing/);
+  await go.next((f) => f.t === 'TYPING_START' && f.d.user_id === a.user.id);
+  await go.none((f) => f.t === 'TYPING_START' && f.d.user_id === a.user.id, 300);
+  assert.equal((await s.srv.api('GET', '/healthz')).status, 200);
+  await go.close();
+});
+
 test('presence: online on connect, idle on request, offline after the grace period; the member list agrees', async () => {
   const [owner, member] = await s.users(2);
   const com = await s.community(owner);
