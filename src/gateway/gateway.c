@@ -1211,7 +1211,9 @@ static void route(const char *json, size_t len)
 	 * CHANNEL_DELETE, those who gain it CHANNEL_CREATE (docs/gateway.md). */
 	bool *saw = NULL;
 	bucket_t *cb = scope == EV_CHANNEL ? index_find(&gw.by_community, cid) : NULL;
-	if ((flags & EV_RELOAD_RULES) && cb && cb->n && strcmp(type, "CHANNEL_UPDATE") == 0) {
+	/* (Not with EV_RELOAD_MEMBER: reloading memberships may move the index under cb.) */
+	if ((flags & EV_RELOAD_RULES) && !(flags & EV_RELOAD_MEMBER) && cb && cb->n &&
+	    strcmp(type, "CHANNEL_UPDATE") == 0) {
 		saw = xcalloc((size_t)cb->n, sizeof *saw);
 		perm_cache_t *old = rules(cid);
 		for (int i = 0; old && i < cb->n; i++)
