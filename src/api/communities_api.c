@@ -514,9 +514,10 @@ static void channel_spec_from(json_t *in, channel_spec_t *sp)
 	sp->position = (int)jx_int(in, "position", 0);
 }
 
-static void create_channel(http_req_t *r)
+/* POST /communities/{id}/channels and PATCH /channels/{id}: one shape, as for roles. */
+static void channel_write(http_req_t *r, bool create)
 {
-	static const jx_field_t fields[] = {
+	static const jx_field_t create_fields[] = {
 	    {"name", JX_STRING, .required = true, .min = 1, .max = CHANNEL_NAME_MAX},
 	    {"type", JX_STRING, .max = 16},
 	    {"category", JX_STRING, .nullable = true, .max = CHANNEL_CATEGORY_MAX},
@@ -524,32 +525,7 @@ static void create_channel(http_req_t *r)
 	    {"position", JX_INT, .min = 0, .max = 1000000},
 	    {0},
 	};
-	const auth_principal_t *p = api_principal(r);
-	int64_t id;
-	if (!p || !community_param(r, &id))
-		return;
-	json_t *in = api_parse_body(r, fields);
-	db_conn_t *c;
-	if (!in)
-		return;
-	if ((c = api_conn(r))) {
-		channel_spec_t sp;
-		channel_spec_from(in, &sp);
-		channel_t ch;
-		err_t e;
-		if (channel_create(c, id, p->user.id, &sp, &ch, &e)) {
-			http_json(r, 201, channel_json(&ch, true));
-			publish_channel("CHANNEL_CREATE", &ch);
-			channel_clear(&ch);
-		} else
-			http_problem(r, &e);
-	}
-	json_decref(in);
-}
-
-static void patch_channel(http_req_t *r)
-{
-	static const jx_field_t fields[] = {
+	static const jx_field_t patch_fields[] = {
 	    {"name", JX_STRING, .min = 1, .max = CHANNEL_NAME_MAX},
 	    {"category", JX_STRING, .nullable = true, .max = CHANNEL_CATEGORY_MAX},
 	    {"topic", JX_STRING, .nullable = true, .max = CHANNEL_TOPIC_MAX},
@@ -558,9 +534,9 @@ static void patch_channel(http_req_t *r)
 	};
 	const auth_principal_t *p = api_principal(r);
 	int64_t id;
-	if (!p || !channel_param(r, &id))
+	if (!p || !(create ? community_param(r, &id) : channel_param(r, &id)))
 		return;
-	json_t *in = api_parse_body(r, fields);
+	json_t *in = api_parse_body(r, create ? create_fields : patch_fields);
 	db_conn_t *c;
 	if (!in)
 		return;
@@ -569,14 +545,25 @@ static void patch_channel(http_req_t *r)
 		channel_spec_from(in, &sp);
 		channel_t ch;
 		err_t e;
-		if (channel_update(c, id, p->user.id, &sp, &ch, &e)) {
-			http_json(r, 200, channel_json(&ch, true));
-			publish_channel("CHANNEL_UPDATE", &ch);
+		if (create ? channel_create(c, id, p->user.id, &sp, &ch, &e)
+			   : channel_update(c, id, p->user.id, &sp, &ch, &e)) {
+			http_json(r, create ? 201 : 200, channel_json(&ch, true));
+			publish_channel(create ? "CHANNEL_CREATE" : "CHANNEL_UPDATE", &ch);
 			channel_clear(&ch);
 		} else
 			http_problem(r, &e);
 	}
 	json_decref(in);
+}
+
+static void create_channel(http_req_t *r)
+{
+	channel_write(r, true);
+}
+
+static void patch_channel(http_req_t *r)
+{
+	channel_write(r, false);
 }
 
 static void delete_channel(http_req_t *r)

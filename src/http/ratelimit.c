@@ -172,17 +172,11 @@ static bool parse_redis_url(const char *url, err_t *e)
 	return true;
 }
 
-static redisContext *redis_conn(void)
+/* A new connection, authenticated and on the configured database; NULL when Redis is unreachable. */
+static redisContext *redis_open(void)
 {
-	redisContext *c = pthread_getspecific(redis_key);
-	if (c && !c->err)
-		return c;
-	if (c) {
-		pthread_setspecific(redis_key, NULL);
-		redisFree(c);
-	}
 	struct timeval tv = {1, 0};
-	c = redisConnectWithTimeout(redis_host, redis_port, tv);
+	redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
 	if (!c || c->err) {
 		if (c)
 			redisFree(c);
@@ -202,7 +196,21 @@ static redisContext *redis_conn(void)
 		redisReply *r = redisCommand(c, "SELECT %d", redis_db);
 		freeReplyObject(r);
 	}
-	pthread_setspecific(redis_key, c);
+	return c;
+}
+
+static redisContext *redis_conn(void)
+{
+	redisContext *c = pthread_getspecific(redis_key);
+	if (c && !c->err)
+		return c;
+	if (c) {
+		pthread_setspecific(redis_key, NULL);
+		redisFree(c);
+	}
+	c = redis_open();
+	if (c)
+		pthread_setspecific(redis_key, c);
 	return c;
 }
 
@@ -353,24 +361,9 @@ bool kv_publish(const char *channel, const void *msg, size_t n)
 
 void *kv_subscriber(const char *channel)
 {
-	if (!use_redis)
+	redisContext *c = use_redis ? redis_open() : NULL;
+	if (!c)
 		return NULL;
-	struct timeval tv = {1, 0};
-	redisContext *c = redisConnectWithTimeout(redis_host, redis_port, tv);
-	if (!c || c->err) {
-		if (c)
-			redisFree(c);
-		return NULL;
-	}
-	if (redis_password && redis_password[0]) {
-		redisReply *r = redisCommand(c, "AUTH %s", redis_password);
-		bool ok = r && r->type != REDIS_REPLY_ERROR;
-		freeReplyObject(r);
-		if (!ok) {
-			redisFree(c);
-			return NULL;
-		}
-	}
 	redisReply *r = redisCommand(c, "SUBSCRIBE cosmiv:%s", channel);
 	bool ok = r && r->type == REDIS_REPLY_ARRAY;
 	freeReplyObject(r);
