@@ -24,13 +24,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { makeGameplay, tusUpload, waitFor } from '../lib/media.mjs';
+import { freePort, stopServer, waitHealthy } from '../lib/browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = join(ROOT, 'tests/e2e/screenshots');
@@ -58,45 +58,6 @@ let dataDir;
 let browser;
 const pageProblems = [];
 const apiRequests = [];
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitHealthy(url, proc, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr = 'no response';
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`server exited early (code ${proc.exitCode}, signal ${proc.signalCode}):\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return;
-      lastErr = `HTTP ${res.status}`;
-    } catch (err) {
-      lastErr = err.message;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`server not healthy after ${timeoutMs / 1000} s (last: ${lastErr}). Server output:\n${serverLog}`);
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 function watch(page) {
   if (process.env.COMM_DEBUG) {
@@ -186,14 +147,14 @@ before(async () => {
   server.stdout.on('data', collect);
   server.stderr.on('data', collect);
   server.on('error', (err) => collect(`spawn error: ${err.message}\n`));
-  await waitHealthy(serverURL, server);
+  await waitHealthy(serverURL, server, () => serverLog);
 
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROME_ARGS });
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  await stopServer();
+  await stopServer(server);
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 

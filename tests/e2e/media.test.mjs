@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import { freePort, stopServer, waitHealthy } from '../lib/browser.mjs';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -106,45 +107,6 @@ function startThrottle(targetPort) {
       state.server.close(r);
     });
   return new Promise((ok) => state.server.listen(0, '127.0.0.1', () => ok(Object.assign(state, { port: state.server.address().port }))));
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitHealthy(url, proc, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr = 'no response';
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`server exited early (code ${proc.exitCode}, signal ${proc.signalCode}):\n${serverLog}`);
-    }
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return;
-      lastErr = `HTTP ${res.status}`;
-    } catch (err) {
-      lastErr = err.message;
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`server not healthy after ${timeoutMs / 1000} s (last: ${lastErr}). Server output:\n${serverLog}`);
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((r) => server.once('exit', r));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 function watch(page) {
@@ -296,7 +258,7 @@ before(async () => {
   server.stdout.on('data', collect);
   server.stderr.on('data', collect);
   server.on('error', (err) => collect(`spawn error: ${err.message}\n`));
-  await waitHealthy(serverURL, server);
+  await waitHealthy(serverURL, server, () => serverLog);
   throttle = await startThrottle(port);
   baseURL = `http://127.0.0.1:${throttle.port}`;
 
@@ -306,7 +268,7 @@ before(async () => {
 after(async () => {
   await browser?.close().catch(() => {});
   await throttle?.close();
-  await stopServer();
+  await stopServer(server);
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
