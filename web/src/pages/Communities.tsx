@@ -817,14 +817,15 @@ function ChatPane({
     return () => offs.forEach((off) => off());
   }, [channel.id]);
 
+  // Applied once the messages are on screen: while the first page loads, a spinner stands in for them.
   useLayoutEffect(() => {
     const el = scroller.current;
     const p = pending.current;
-    if (!el || !p) return;
+    if (!el || !p || loading) return;
     pending.current = null;
     if (p.kind === 'bottom') el.scrollTop = el.scrollHeight;
     else if (p.height !== undefined && p.top !== undefined) el.scrollTop = p.top + (el.scrollHeight - p.height);
-  }, [messages]);
+  }, [messages, loading]);
 
   // Mark the newest message read while the channel is on screen.
   useEffect(() => {
