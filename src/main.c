@@ -223,6 +223,7 @@ static int cmd_serve(void)
 				       .max_per_user = cfg->gateway_max_per_user,
 				       .presence_grace_s = cfg->presence_grace_s,
 				       .flush_split = cfg->gateway_flush_split,
+				       .send_queue_kb = cfg->gateway_send_queue_kb,
 				       .redis_url = cfg->redis_url};
 		bool ok = gateway_start(&gc, db, &e);
 		free(gl);

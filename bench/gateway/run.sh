@@ -478,7 +478,9 @@ CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || t
 LOAD_END=$(loadavg)
 get() { echo "${R[$1]:--}"; }
 # What the machine's loopback charges for one frame-sized send(), with nothing else around it.
-SEND_FLOOR_MS=$("$TMP/sendfloor" "$MEMBERS" "$(get cosmiv.frame | sed 's/^-$/560/')" 2>/dev/null || echo -)
+# One thread, and two threads splitting the connections (what cosmiv's gateway does for a large fan-out).
+SEND_FLOOR_MS=$("$TMP/sendfloor" "$MEMBERS" "$(get cosmiv.frame | sed 's/^-$/560/')" 1 2>/dev/null || echo -)
+SEND_FLOOR2_MS=$("$TMP/sendfloor" "$MEMBERS" "$(get cosmiv.frame | sed 's/^-$/560/')" 2 2>/dev/null || echo -)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }'; }
 verdict() { # VALUE OP LIMIT
 	[[ $1 == - || $1 == nan ]] && { echo "-"; return; }
@@ -527,6 +529,7 @@ DPS_RATIO=$(ratio "$(get cosmiv.dps)" "$(get socketio.dps)")
 	row "  max (ms)" "$(get cosmiv.p_max)" "$(get socketio.p_max)" "" ""
 	row "bytes per delivered frame" "$(get cosmiv.frame)" "$(get socketio.frame)" "" ""
 	row "floor: $MEMBERS bare send() calls, one thread (ms)" "$SEND_FLOOR_MS" "$SEND_FLOOR_MS" "" "(bench/gateway/sendfloor.c)"
+	row "floor: $MEMBERS bare send() calls, two threads (ms)" "$SEND_FLOOR2_MS" "$SEND_FLOOR2_MS" "" "(the last delivery of a bare fan-out)"
 	echo "  ratio: cosmiv / socket.io. RSS per connection: (VmRSS with the connections - VmRSS before) / connections."
 	echo "  deliveries/s: burst deliveries / (first send -> last receive). latency: receive time - send time"
 	echo "  (taken before the POST), over every delivery of the paced messages."

@@ -139,6 +139,15 @@ async function post(i) {
   lastAnswer = us();
 }
 
+// The first fetch of a fresh Node process loads undici and opens the connection: tens of ms
+// that are the sender's, not the server's. One unmeasured GET on the same URL, for both servers
+// alike (a server without GET there answers 404; only the warm-up matters).
+if (!redis) {
+  await fetch(url + '?limit=1', { headers: { Authorization: `Bearer ${tokens[0]}` } })
+    .then((r) => r.arrayBuffer())
+    .catch(() => {});
+}
+
 if (phase === 'b') {
   await Promise.all(
     Array.from({ length: senders }, async (_, s) => {

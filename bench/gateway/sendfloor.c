@@ -2,12 +2,13 @@
  * sendfloor — what one send() of a frame-sized message costs on this machine's
  * loopback, without any server around it: N TCP connections, a reader thread
  * on the other ends (as the load generator is), and rounds of one send() to
- * every connection. It prints the median round in ms for N sends: the floor
- * under any single-threaded fan-out of one message to N members here. (Both
- * ends live in this process, so above 9000 it measures 9000 connections and
- * scales: the per-send cost does not depend on N.)
+ * every connection by THREADS threads that split the connections. It prints
+ * the median round in ms for N sends: the floor under any fan-out of one
+ * message to N members here with that many threads. (Both ends live in this
+ * process, so above 9000 it measures 9000 connections and scales: the
+ * per-send cost does not depend on N.)
  *
- *   sendfloor N BYTES
+ *   sendfloor N BYTES [THREADS]
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -24,7 +25,9 @@
 
 #define ROUNDS 9
 
-static int n, *cli, *srv;
+static int n, nthreads, *cli, *srv;
+static const char *msg;
+static size_t msglen;
 static volatile int done;
 
 static double now_ms(void)
@@ -54,6 +57,16 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* The share of sender thread k: connections [k*n/T, (k+1)*n/T). */
+static void *sender(void *arg)
+{
+	long k = (long)arg;
+	for (int i = (int)(k * n / nthreads); i < (int)((k + 1) * n / nthreads); i++)
+		if (send(srv[i], msg, msglen, MSG_NOSIGNAL) < 0)
+			continue;
+	return NULL;
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -64,8 +77,9 @@ int main(int argc, char **argv)
 {
 	int want = argc > 1 ? atoi(argv[1]) : 10000;
 	size_t bytes = argc > 2 ? (size_t)atoi(argv[2]) : 560;
-	if (want < 1 || bytes < 1 || bytes > 65536) {
-		fprintf(stderr, "usage: sendfloor N BYTES\n");
+	nthreads = argc > 3 ? atoi(argv[3]) : 1;
+	if (want < 1 || bytes < 1 || bytes > 65536 || nthreads < 1 || nthreads > 64) {
+		fprintf(stderr, "usage: sendfloor N BYTES [THREADS]\n");
 		return 2;
 	}
 	n = want > 9000 ? 9000 : want;
@@ -92,13 +106,18 @@ int main(int argc, char **argv)
 	pthread_create(&t, NULL, reader, NULL);
 	char *m = malloc(bytes);
 	memset(m, 'x', bytes);
+	msg = m;
+	msglen = bytes;
+	pthread_t *senders = calloc((size_t)nthreads, sizeof *senders);
 	double ms[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
 		usleep(200000);
 		double t0 = now_ms();
-		for (int i = 0; i < n; i++)
-			if (send(srv[i], m, bytes, MSG_NOSIGNAL) < 0)
-				continue;
+		for (long k = 1; k < nthreads; k++)
+			pthread_create(&senders[k], NULL, sender, (void *)k);
+		sender((void *)0L);
+		for (int k = 1; k < nthreads; k++)
+			pthread_join(senders[k], NULL);
 		ms[r] = now_ms() - t0;
 	}
 	done = 1;

@@ -23,7 +23,7 @@
  * every ready connection has its --expect-b burst deliveries. It exits when every
  * ready connection has received --expect-b + --expect-p deliveries, or on
  * SIGTERM/SIGINT; either way it writes PREFIX.sum (key value lines) and
- * PREFIX.lat (one "PHASE LATENCY_US" line per delivery).
+ * PREFIX.lat (one "PHASE LATENCY_US MESSAGE_SEQ" line per delivery).
  * Frames from the server are expected unmasked, text, possibly split across
  * reads or fragmented; pings are answered, a close frame is recorded.
  */
@@ -81,7 +81,7 @@ static int64_t hb_interval_us = 0;
 static int64_t last_hb_scan_us = 0;
 
 typedef struct {
-	uint32_t *lat;
+	uint64_t *lat; /* latency in µs << 20 | the message's sequence number */
 	size_t n, cap;
 	int64_t first_us, last_us;
 	uint64_t bytes;
@@ -260,9 +260,10 @@ static void record(const char *p, size_t len)
 	}
 	phase_t *x = &ph[m[0] == 'p'];
 	m += 2;
-	while (m < e && *m != ':')
-		m++; /* the sequence number */
-	if (m >= e) {
+	uint64_t seq = 0;
+	while (m < e && *m >= '0' && *m <= '9')
+		seq = seq * 10 + (uint64_t)(*m++ - '0'); /* the sequence number */
+	if (m >= e || *m != ':') {
 		n_unmarked++;
 		return;
 	}
@@ -275,9 +276,9 @@ static void record(const char *p, size_t len)
 		lat = 0;
 	if (x->n == x->cap) {
 		x->cap = x->cap ? x->cap * 2 : 65536;
-		x->lat = xrealloc(x->lat, x->cap * sizeof(uint32_t));
+		x->lat = xrealloc(x->lat, x->cap * sizeof(uint64_t));
 	}
-	x->lat[x->n++] = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
+	x->lat[x->n++] = (uint64_t)(lat > UINT32_MAX ? UINT32_MAX : lat) << 20 | (seq & 0xfffff);
 	if (!x->first_us)
 		x->first_us = t;
 	x->last_us = t;
@@ -549,9 +550,9 @@ static void heartbeats(void)
 	}
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
 }
 
@@ -565,9 +566,10 @@ static void write_results(void)
 		exit(2);
 	}
 	for (int k = 0; k < 2; k++) {
-		qsort(ph[k].lat, ph[k].n, sizeof(uint32_t), cmp_u32);
-		for (size_t i = 0; i < ph[k].n; i++)
-			fprintf(f, "%c %u\n", k ? 'p' : 'b', ph[k].lat[i]);
+		qsort(ph[k].lat, ph[k].n, sizeof(uint64_t), cmp_u64);
+		for (size_t i = 0; i < ph[k].n; i++) /* PHASE LATENCY_US MESSAGE_SEQ */
+			fprintf(f, "%c %llu %llu\n", k ? 'p' : 'b', (unsigned long long)(ph[k].lat[i] >> 20),
+				(unsigned long long)(ph[k].lat[i] & 0xfffff));
 	}
 	fclose(f);
 	snprintf(fn, sizeof(fn), "%s.sum", out_prefix);

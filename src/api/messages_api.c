@@ -211,6 +211,11 @@ static void edit_message(http_req_t *r)
 	int64_t id;
 	if (!p || !message_id(r, &id))
 		return;
+	char who[24];
+	snprintf(who, sizeof(who), "%lld", (long long)p->user.id);
+	/* every edit goes out to everyone in the channel: 20 at once, then 2 a second */
+	if (!api_rate_limit(r, "message_edit", who, 120, 20))
+		return;
 	json_t *in = api_parse_body(r, fields);
 	if (!in)
 		return;

@@ -61,6 +61,8 @@ const config_setting_t config_settings[] = {
     {"COSMIV_PRESENCE_GRACE_S", NULL, "10", "a user whose last connection closed stays online this long"},
     {"COSMIV_GATEWAY_FLUSH_SPLIT", NULL, "2048",
      "a fan-out to at least this many connections is written by two threads"},
+    {"COSMIV_GATEWAY_SEND_QUEUE_KB", NULL, "1024",
+     "a gateway client whose unsent frames pass this many KiB is closed (4011 slow_consumer)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -142,6 +144,7 @@ static bool set_int(const char *env, const char *val, char **err)
 	    {"COSMIV_GATEWAY_MAX_PER_USER", offsetof(config_t, gateway_max_per_user), 1, 1000, false},
 	    {"COSMIV_PRESENCE_GRACE_S", offsetof(config_t, presence_grace_s), 0, 3600, false},
 	    {"COSMIV_GATEWAY_FLUSH_SPLIT", offsetof(config_t, gateway_flush_split), 2, 10000000, false},
+	    {"COSMIV_GATEWAY_SEND_QUEUE_KB", offsetof(config_t, gateway_send_queue_kb), 16, 1 << 20, false},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
 		if (strcmp(map[i].env, env) != 0)

@@ -58,7 +58,8 @@ typedef struct {
 	int gateway_heartbeat_ms;
 	int gateway_max_per_user;
 	int presence_grace_s;
-	int gateway_flush_split; /* fan-outs to this many connections or more use two threads */
+	int gateway_flush_split;   /* fan-outs to this many connections or more use two threads */
+	int gateway_send_queue_kb; /* unsent bytes a client may have before 4011 */
 } config_t;
 
 typedef struct {

@@ -60,10 +60,10 @@
 #define IDENTIFY_TIMEOUT_MS  10000
 #define HEARTBEAT_GRACE_MS   10000
 #define CLOSE_LINGER_MS	     2000
+#define SOCK_SNDBUF	     (64 << 10) /* SO_SNDBUF of a gateway socket (the kernel doubles it) */
 #define RESUME_WINDOW_MS     120000
 #define RING_MAX	     512
 #define MAX_FRAME	     16384
-#define SEND_QUEUE_MAX	     (1u << 20)
 #define RATE_WINDOW_MS	     60000
 #define RATE_MAX_FRAMES	     120
 #define TYPING_MIN_GAP_MS    2000
@@ -235,6 +235,7 @@ typedef struct conn {
 	int64_t win_start, typing_at;
 	int win_frames, typing_ignored;
 	int close_code;		  /* the code this side closed with (0: none) */
+	bool slow;		  /* a parallel fan-out found its send queue full */
 	struct conn *next, *prev; /* all connections */
 	struct conn *dirty_next;  /* the flush list */
 } conn_t;
@@ -268,6 +269,7 @@ static struct {
 	int npending, cap_pending;
 
 	buf_t scratch;
+	size_t send_queue_max; /* bytes */
 } gw;
 
 static int64_t now(void)
@@ -307,12 +309,22 @@ static void close_with(conn_t *c, int code, const char *reason)
 	mark_dirty(c);
 }
 
+/* A client that does not read: its close frame goes out behind what is queued. */
+static void close_slow(conn_t *c)
+{
+	char uid[24], queued[24];
+	snprintf(uid, sizeof uid, "%lld", c->sess ? (long long)c->sess->user_id : 0LL);
+	snprintf(queued, sizeof queued, "%zu", ws_pending(&c->ws));
+	log_info("gateway: slow consumer closed", "user_id", uid, "queued_bytes", queued, NULL);
+	close_with(c, CLOSE_SLOW, "slow_consumer");
+}
+
 static void queue_text(conn_t *c, const char *s, size_t n)
 {
 	if (c->state != C_OPEN)
 		return;
-	if (!ws_send_text(&c->ws, s, n, SEND_QUEUE_MAX)) {
-		close_with(c, CLOSE_SLOW, "slow_consumer");
+	if (!ws_send_text(&c->ws, s, n, gw.send_queue_max)) {
+		close_slow(c);
 		return;
 	}
 	if (ws_pending(&c->ws) || c->ws.broken)
@@ -331,18 +343,24 @@ static void queue_json(conn_t *c, json_t *o)
 
 /* `{"op":"dispatch","s":N,` + body, queued: the loop flushes after each few events, so a
  * burst reaches a connection in one write. */
-static void send_dispatch(conn_t *c, uint64_t seq, const payload_t *p)
+/* The dispatch frame's text: `{"op":"dispatch","s":SEQ,` and the payload. */
+static void frame_dispatch(buf_t *b, uint64_t seq, const payload_t *p)
 {
-	if (c->state != C_OPEN)
-		return;
-	buf_t *b = &gw.scratch;
 	b->len = 0;
 	char head[64];
 	int n = snprintf(head, sizeof head, "{\"op\":\"dispatch\",\"s\":%llu,", (unsigned long long)seq);
 	buf_append(b, head, (size_t)n);
 	buf_append(b, p->body, p->len);
-	if (!ws_queue_text(&c->ws, b->data, b->len, SEND_QUEUE_MAX)) {
-		close_with(c, CLOSE_SLOW, "slow_consumer");
+}
+
+static void send_dispatch(conn_t *c, uint64_t seq, const payload_t *p)
+{
+	if (c->state != C_OPEN)
+		return;
+	buf_t *b = &gw.scratch;
+	frame_dispatch(b, seq, p);
+	if (!ws_queue_text(&c->ws, b->data, b->len, gw.send_queue_max)) {
+		close_slow(c);
 		return;
 	}
 	mark_dirty(c);
@@ -350,9 +368,15 @@ static void send_dispatch(conn_t *c, uint64_t seq, const payload_t *p)
 
 /* ==== sessions ==== */
 
-static void ring_push(session_t *s, payload_t *p)
+/*
+ * Keeps p in the session's resume buffer under the next sequence number and
+ * returns that number. The payload the full buffer drops is returned through
+ * *dropped (the caller unrefs it); the caller also counts the new reference.
+ */
+static uint64_t ring_store(session_t *s, payload_t *p, payload_t **dropped)
 {
 	uint64_t seq = ++s->seq;
+	*dropped = NULL;
 	if (s->ring_n == s->ring_cap && s->ring_cap < RING_MAX) {
 		/* grow, unrolling the ring so it starts at 0 */
 		int cap = s->ring_cap ? s->ring_cap * 2 : 8;
@@ -367,7 +391,7 @@ static void ring_push(session_t *s, payload_t *p)
 		s->ring_start = 0;
 	}
 	if (s->ring_n == s->ring_cap) { /* full at RING_MAX: drop the oldest */
-		payload_unref(s->ring[s->ring_start].p);
+		*dropped = s->ring[s->ring_start].p;
 		s->ring[s->ring_start].seq = seq;
 		s->ring[s->ring_start].p = p;
 		s->ring_start = (s->ring_start + 1) % s->ring_cap;
@@ -377,6 +401,14 @@ static void ring_push(session_t *s, payload_t *p)
 		s->ring[at].p = p;
 		s->ring_n++;
 	}
+	return seq;
+}
+
+static void ring_push(session_t *s, payload_t *p)
+{
+	payload_t *dropped;
+	uint64_t seq = ring_store(s, p, &dropped);
+	payload_unref(dropped);
 	p->refs++;
 	if (s->conn)
 		send_dispatch(s->conn, seq, p);
@@ -615,23 +647,43 @@ static void conn_flush(conn_t *c)
 }
 
 /*
- * A large fan-out is written by two threads: the loop and the flusher each
- * send to half of the connections (ws_flush touches only its connection), and
- * the loop then arms or destroys them. One message to 10,000 members is 10,000
- * send() calls; on loopback each costs the receiver's wake-up too.
+ * Large fan-outs use both cores: the loop and a helper thread share the
+ * connections, taking SPLIT_CHUNK of them at a time. Two jobs are split this way: writing the frames a burst
+ * queued (flush_half) and routing one event to the members of a large
+ * community (fanout_half, in route). One message to 10,000 members is 10,000
+ * send() calls, and on loopback each also pays for the receiver's wake-up.
+ * A chunk touches only its own sessions and connections; whatever needs the
+ * loop's lists (the flush list, destroying, closing) the loop does once all
+ * chunks are done.
  */
+typedef void (*half_fn)(void *job, int part, int lo, int hi);
+
+#define SPLIT_CHUNK 128 /* connections a thread takes at a time */
+
 static struct {
 	pthread_t thread;
 	bool started, busy, quit;
 	pthread_mutex_t mu;
 	pthread_cond_t go, done;
-	conn_t **v; /* the flusher's share */
+	half_fn fn; /* the job both threads work on: fn(job, part, lo, hi) over [0, n) */
+	void *job;
 	int n;
-	conn_t **all; /* the loop's scratch list */
+	atomic_int next; /* the next chunk's start: a descheduled thread leaves its work to the other */
+	conn_t **all;	 /* flush_dirty's list */
 	int cap;
 } fl = {.mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
 
-static void *flusher(void *arg)
+static void run_chunks(int part)
+{
+	for (;;) {
+		int lo = atomic_fetch_add(&fl.next, SPLIT_CHUNK);
+		if (lo >= fl.n)
+			break;
+		fl.fn(fl.job, part, lo, lo + SPLIT_CHUNK < fl.n ? lo + SPLIT_CHUNK : fl.n);
+	}
+}
+
+static void *helper(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&fl.mu);
@@ -641,15 +693,40 @@ static void *flusher(void *arg)
 		if (fl.quit)
 			break;
 		pthread_mutex_unlock(&fl.mu);
-		for (int i = 0; i < fl.n; i++)
-			if (fl.v[i]->upgraded)
-				ws_flush(&fl.v[i]->ws);
+		run_chunks(1);
 		pthread_mutex_lock(&fl.mu);
 		fl.busy = false;
 		pthread_cond_signal(&fl.done);
 	}
 	pthread_mutex_unlock(&fl.mu);
 	return NULL;
+}
+
+/* fn over [0, n) in chunks, by this thread (part 0) and the helper (part 1). */
+static void split_run(half_fn fn, void *job, int n)
+{
+	pthread_mutex_lock(&fl.mu);
+	fl.fn = fn;
+	fl.job = job;
+	fl.n = n;
+	atomic_store(&fl.next, 0);
+	fl.busy = true;
+	pthread_cond_signal(&fl.go);
+	pthread_mutex_unlock(&fl.mu);
+	run_chunks(0);
+	pthread_mutex_lock(&fl.mu);
+	while (fl.busy)
+		pthread_cond_wait(&fl.done, &fl.mu);
+	pthread_mutex_unlock(&fl.mu);
+}
+
+static void flush_half(void *job, int part, int lo, int hi)
+{
+	(void)job;
+	(void)part;
+	for (int i = lo; i < hi; i++)
+		if (fl.all[i]->upgraded)
+			ws_flush(&fl.all[i]->ws);
 }
 
 static void flush_dirty(void)
@@ -671,20 +748,7 @@ static void flush_dirty(void)
 			conn_flush(fl.all[i]);
 		return;
 	}
-	int half = n / 2;
-	pthread_mutex_lock(&fl.mu);
-	fl.v = fl.all + half;
-	fl.n = n - half;
-	fl.busy = true;
-	pthread_cond_signal(&fl.go);
-	pthread_mutex_unlock(&fl.mu);
-	for (int i = 0; i < half; i++)
-		if (fl.all[i]->upgraded)
-			ws_flush(&fl.all[i]->ws);
-	pthread_mutex_lock(&fl.mu);
-	while (fl.busy)
-		pthread_cond_wait(&fl.done, &fl.mu);
-	pthread_mutex_unlock(&fl.mu);
+	split_run(flush_half, NULL, n);
 	for (int i = 0; i < n; i++) { /* now arm or destroy, on the loop thread */
 		conn_t *c = fl.all[i];
 		if (!c->upgraded)
@@ -859,6 +923,11 @@ static void accept_all(void)
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		/* A fixed kernel send buffer: autotuning would let each socket of a client
+		 * that does not read hold up to tcp_wmem's 4 MiB before our own bound
+		 * (send_queue_max) even sees it. Gateway frames are small. */
+		int sndbuf = SOCK_SNDBUF;
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 		conn_t *c = xcalloc(1, sizeof *c);
 		c->fd = fd;
 		c->state = C_HANDSHAKE;
@@ -1180,6 +1249,99 @@ static void deliver_to(session_t *s, payload_t *p, int64_t exclude)
 		ring_push(s, p);
 }
 
+/*
+ * One event to the sessions of a large community, in two halves (split_run):
+ * the permission check, the resume buffer, the frame and, when no other event
+ * waits behind this one, the send itself, so that the first members receive
+ * it while the rest are still being routed. With events waiting, frames are
+ * queued and leave together at the next flush (fewer, larger writes).
+ */
+typedef struct {
+	void **v;		/* the community's sessions (bucket_t) */
+	const perm_cache_t *pc; /* EV_CHANNEL: the community's rules */
+	payload_t *p;
+	int64_t cid, chid, exclude;
+	bool channel, direct;
+} fanout_t;
+
+/* What a half leaves for the loop: owned by the gateway, reused from event to event. */
+static struct fanout_out {
+	int refs;	  /* resume-buffer references taken on the payload */
+	conn_t **touched; /* connections with queued frames, broken, or slow */
+	int ntouched, cap_touched;
+	payload_t **dropped; /* payloads full resume buffers let go of */
+	int ndropped, cap_dropped;
+	buf_t frame;
+} fo[2];
+
+static void fanout_half(void *job, int part, int lo, int hi)
+{
+	const fanout_t *f = job;
+	struct fanout_out *o = &fo[part];
+	for (int i = lo; i < hi; i++) {
+		session_t *s = f->v[i];
+		if (s->user_id == f->exclude ||
+		    (f->channel && (!f->pc || !session_can_view(s, f->pc, f->cid, f->chid))))
+			continue;
+		payload_t *dropped;
+		uint64_t seq = ring_store(s, f->p, &dropped);
+		o->refs++;
+		if (dropped) {
+			if (o->ndropped == o->cap_dropped) {
+				o->cap_dropped = o->cap_dropped ? o->cap_dropped * 2 : 1024;
+				o->dropped =
+				    xrealloc(o->dropped, (size_t)o->cap_dropped * sizeof *o->dropped);
+			}
+			o->dropped[o->ndropped++] = dropped;
+		}
+		conn_t *c = s->conn;
+		if (!c || c->state != C_OPEN)
+			continue;
+		frame_dispatch(&o->frame, seq, f->p);
+		bool ok = f->direct ? ws_send_text(&c->ws, o->frame.data, o->frame.len, gw.send_queue_max)
+				    : ws_queue_text(&c->ws, o->frame.data, o->frame.len, gw.send_queue_max);
+		if (!ok)
+			c->slow = true;
+		if (ok && !c->ws.broken && ws_pending(&c->ws) == 0)
+			continue;
+		if (o->ntouched == o->cap_touched) {
+			o->cap_touched = o->cap_touched ? o->cap_touched * 2 : 1024;
+			o->touched = xrealloc(o->touched, (size_t)o->cap_touched * sizeof *o->touched);
+		}
+		o->touched[o->ntouched++] = c;
+	}
+}
+
+static void fanout(fanout_t *f, int n)
+{
+	split_run(fanout_half, f, n);
+	for (int part = 0; part < 2; part++) { /* the loop's share of the work, after both halves */
+		struct fanout_out *o = &fo[part];
+		f->p->refs += o->refs;
+		for (int i = 0; i < o->ndropped; i++)
+			payload_unref(o->dropped[i]);
+		for (int i = 0; i < o->ntouched; i++) {
+			conn_t *c = o->touched[i];
+			if (c->slow) {
+				c->slow = false;
+				close_slow(c);
+			}
+			mark_dirty(c);
+		}
+		o->refs = o->ndropped = o->ntouched = 0;
+	}
+}
+
+static void fanout_free(void)
+{
+	for (int part = 0; part < 2; part++) {
+		free(fo[part].touched);
+		free(fo[part].dropped);
+		buf_cleanup(&fo[part].frame);
+		memset(&fo[part], 0, sizeof fo[part]);
+	}
+}
+
 static void reload_member(int64_t user_id)
 {
 	bucket_t *b = index_find(&gw.by_user, user_id);
@@ -1188,7 +1350,8 @@ static void reload_member(int64_t user_id)
 		memberships_load(b->v[i], dc);
 }
 
-static void route(const char *json, size_t len)
+/* `last`: no other event waits in the inbox behind this one. */
+static void route(const char *json, size_t len, bool last)
 {
 	json_error_t je;
 	json_t *o = json_loadb(json, len, 0, &je);
@@ -1250,11 +1413,23 @@ static void route(const char *json, size_t len)
 		bucket_t *b = index_find(&gw.by_community, cid);
 		bool deleted = strcmp(type, "COMMUNITY_DELETE") == 0;
 		perm_cache_t *pc = scope == EV_CHANNEL && b && b->n ? rules(cid) : NULL;
-		for (int i = 0; b && i < b->n; i++) {
-			session_t *s = b->v[i];
-			if (scope == EV_CHANNEL && (!pc || !session_can_view(s, pc, cid, chid)))
-				continue;
-			deliver_to(s, p, exclude);
+		if (b && b->n >= gw.cfg.flush_split && fl.started) {
+			fanout_t f = {.v = b->v,
+				      .pc = pc,
+				      .p = p,
+				      .cid = cid,
+				      .chid = chid,
+				      .exclude = exclude,
+				      .channel = scope == EV_CHANNEL,
+				      .direct = last};
+			fanout(&f, b->n);
+		} else {
+			for (int i = 0; b && i < b->n; i++) {
+				session_t *s = b->v[i];
+				if (scope == EV_CHANNEL && (!pc || !session_can_view(s, pc, cid, chid)))
+					continue;
+				deliver_to(s, p, exclude);
+			}
 		}
 		if (flags & EV_ALSO_USER) {
 			bucket_t *u = index_find(&gw.by_user, uid);
@@ -1307,7 +1482,7 @@ static void drain_inbox(void)
 	pthread_mutex_unlock(&gw.inbox_mu);
 	for (int n = 1; it; n++) {
 		struct inbox_item *next = it->next;
-		route(it->data, it->len);
+		route(it->data, it->len, next == NULL);
 		free(it);
 		it = next;
 		if (n % FLUSH_EVERY == 0) /* a burst must not hold back its first events */
@@ -1468,6 +1643,7 @@ bool gateway_start(const gateway_config_t *cfg, db_t *db, err_t *e)
 	gw.cfg = *cfg;
 	if (gw.cfg.flush_split < 2)
 		gw.cfg.flush_split = 2048;
+	gw.send_queue_max = (size_t)(gw.cfg.send_queue_kb > 0 ? gw.cfg.send_queue_kb : 1024) << 10;
 	gw.db = db;
 	gw.lfd = gw.efd = gw.epfd = -1;
 	if (!bind_listener(cfg->listen, e))
@@ -1494,7 +1670,7 @@ bool gateway_start(const gateway_config_t *cfg, db_t *db, err_t *e)
 		return err_set(e, ERR_INTERNAL, "gateway_failed", NULL, "cannot start the event subscriber");
 	}
 	fl.quit = false;
-	fl.started = pthread_create(&fl.thread, NULL, flusher, NULL) == 0;
+	fl.started = pthread_create(&fl.thread, NULL, helper, NULL) == 0;
 	if (pthread_create(&gw.thread, NULL, loop, NULL) != 0) {
 		gateway_stop();
 		return err_set(e, ERR_INTERNAL, "gateway_failed", NULL, "cannot start the gateway thread");
@@ -1521,6 +1697,7 @@ void gateway_stop(void)
 		fl.started = false;
 	}
 	free(fl.all);
+	fanout_free();
 	fl.all = NULL;
 	fl.cap = 0;
 	if (gw.lfd >= 0)

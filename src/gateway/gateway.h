@@ -22,6 +22,7 @@ typedef struct {
 	int max_per_user;
 	int presence_grace_s;
 	int flush_split;       /* fan-outs to this many connections or more are written by two threads */
+	int send_queue_kb;     /* a client with more unsent frames than this is closed with 4011 */
 	const char *redis_url; /* events across nodes; "" → in-process */
 } gateway_config_t;
 

@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { communitiesServer, perms, has } from '../../lib/communities.mjs';
-import { openGateway } from '../../lib/gateway.mjs';
+import { openGateway, gatewayUrl } from '../../lib/gateway.mjs';
+import net from 'node:net';
 import { expectStatus } from '../../lib/social.mjs';
 
 let s;
@@ -151,4 +152,124 @@ test('presence: online on connect, idle on request, offline after the grace peri
   assert.equal(off.d.status, 'offline');
   assert.equal(await presenceOf(member), 'offline');
   await go.close();
+});
+
+/*
+ * A gateway client on a bare socket that can stop reading for real (the ws
+ * library keeps draining its socket). Frames from the server are parsed as
+ * they arrive: {op, text} for text frames, {close: code, reason} for close.
+ */
+async function rawGateway(srv, token) {
+  const { url } = await gatewayUrl(srv);
+  const u = new URL(url);
+  const sock = net.connect(Number(u.port), u.hostname);
+  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  const frames = [];
+  let buf = Buffer.alloc(0);
+  let upgraded = false;
+  let onFrame = () => {};
+  const ended = new Promise((resolve) => sock.on('close', resolve));
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    if (!upgraded) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      assert.match(buf.subarray(0, end).toString(), /^HTTP\/1\.1 101 /);
+      buf = buf.subarray(end + 4);
+      upgraded = true;
+    }
+    for (;;) {
+      if (buf.length < 2) return;
+      let len = buf[1] & 0x7f;
+      let at = 2;
+      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); at = 4; }
+      else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); at = 10; }
+      if (buf.length < at + len) return;
+      const op = buf[0] & 0x0f;
+      const payload = buf.subarray(at, at + len);
+      buf = buf.subarray(at + len);
+      const f = op === 8 ? { close: payload.readUInt16BE(0), reason: payload.subarray(2).toString() } : JSON.parse(payload.toString());
+      frames.push(f);
+      onFrame(f);
+    }
+  });
+  const until = (pred) => new Promise((resolve) => {
+    const hit = frames.find(pred);
+    if (hit) return resolve(hit);
+    onFrame = (f) => { if (pred(f)) resolve(f); };
+  });
+  sock.write('GET /api/v2/gateway HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  await until((f) => f.op === 'hello');
+  const body = Buffer.from(JSON.stringify({ op: 'identify', d: { token } }));
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const head = body.length < 126 ? Buffer.from([0x81, 0x80 | body.length]) : Buffer.from([0x81, 0x80 | 126, body.length >> 8, body.length & 0xff]);
+  sock.write(Buffer.concat([head, mask, Buffer.from(body.map((b, i) => b ^ mask[i % 4]))]));
+  const ready = (await until((f) => f.op === 'ready')).d;
+  return { sock, frames, ready, ended, until };
+}
+
+test('a client that stops reading is closed with 4011 slow_consumer, after what was queued; the others keep receiving', async () => {
+  // A 16 KiB bound so that a few hundred KiB of events pass it once the kernel's buffers are full.
+  const t = await communitiesServer({ env: { COSMIV_GATEWAY_SEND_QUEUE_KB: '16' } });
+  try {
+    const users = await t.users(8);
+    const [owner, reader] = users;
+    const com = await t.community(owner);
+    await t.invite(owner, com, ...users.slice(1));
+    const general = (await t.channels(owner, com)).find((c) => c.name === 'general');
+    const slow = await rawGateway(t.srv, owner.access_token);
+    const fine = await openGateway(t.srv);
+    await fine.identify(reader.access_token);
+    slow.sock.pause(); // stops reading: the kernel's buffers fill, then the server's queue
+    const big = 'x'.repeat(3990);
+    const msgs = [];
+    for (const u of users) msgs.push([u, expectStatus(await t.call('POST', `/channels/${general.id}/messages`, { content: big }, u), 201)]);
+    const closedInLog = () => /slow consumer closed/.test(t.srv.logs()) && t.srv.logs().includes(`"user_id":"${owner.user.id}"`);
+    let edits = 0;
+    for (let round = 0; round < 20 && !closedInLog(); round++) {
+      for (const [u, m] of msgs) {
+        expectStatus(await t.call('PATCH', `/messages/${m.id}`, { content: `${round} ${big}` }, u), 200);
+        edits++;
+      }
+    }
+    assert.ok(closedInLog(), `the server closed the non-reading client after ${edits} edits of 4 KB:\n${t.srv.logs().slice(-3000)}`);
+    slow.sock.resume(); // what was queued arrives in order, then the close frame
+    const closing = await slow.until((f) => f.close !== undefined);
+    assert.deepEqual(closing, { close: 4011, reason: 'slow_consumer' });
+    await slow.ended;
+    const seqs = slow.frames.filter((f) => f.op === 'dispatch').map((f) => f.s);
+    assert.ok(seqs.length > 0);
+    seqs.forEach((q, i) => assert.equal(q, i + 1, 'dispatches before the close arrive in order, none missing'));
+    // The reader got every update; the server is up and still delivers.
+    const last = msgs.at(-1)[1];
+    await fine.next((f) => f.t === 'MESSAGE_UPDATE' && f.d.id === last.id && f.d.content.startsWith(`${Math.ceil(edits / msgs.length) - 1} `), 10000);
+    assert.equal(fine.dispatches('MESSAGE_UPDATE').length, edits);
+    expectStatus(await t.call('POST', `/channels/${general.id}/messages`, { content: 'still here' }, reader), 201);
+    await fine.next((f) => f.t === 'MESSAGE_CREATE' && f.d.content === 'still here');
+    // A fresh session of the same user works again.
+    const again = await openGateway(t.srv);
+    assert.notEqual((await again.identify(owner.access_token)).session_id, slow.ready.session_id);
+    await again.close();
+    await fine.close();
+  } finally {
+    await t.stop();
+  }
+});
+
+test('message edits are rate-limited per user (each one goes out to the whole channel)', async () => {
+  const [owner] = await s.users(1);
+  const com = await s.community(owner);
+  const general = (await s.channels(owner, com)).find((c) => c.name === 'general');
+  const m = expectStatus(await s.call('POST', `/channels/${general.id}/messages`, { content: 'v0' }, owner), 201);
+  let limited = null;
+  for (let i = 1; i <= 30 && !limited; i++) {
+    const r = await s.call('PATCH', `/messages/${m.id}`, { content: `v${i}` }, owner);
+    if (r.status === 429) limited = { i, r };
+    else expectStatus(r, 200);
+  }
+  assert.ok(limited && limited.i > 20, `the 21st edit in a row is refused: ${JSON.stringify(limited?.i)}`);
+  assert.equal(limited.r.body.code, 'rate_limited');
+  const got = expectStatus(await s.call('GET', `/channels/${general.id}/messages?limit=1`, undefined, owner), 200);
+  assert.equal(got.items[0].content, `v${limited.i - 1}`, 'the refused edit changed nothing');
 });
