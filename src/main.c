@@ -202,18 +202,7 @@ static int cmd_serve(void)
 	if (!http_static_init(cfg->web_dir))
 		log_warn("web app not built: serving the API only (run `make web` to build it)", "web_dir",
 			 cfg->web_dir, NULL);
-	if (!http_start(cfg->listen, &e)) {
-		store_close(store);
-		db_close(db);
-		return fail("listen", &e);
-	}
-	if (!jobs_start(db, cfg->workers, &e)) {
-		jobs_stop();
-		http_stop(0);
-		store_close(store);
-		db_close(db);
-		return fail("workers", &e);
-	}
+	/* The gateway before the HTTP server: GET /api/v2/gateway reads what it sets up. */
 	if (strcmp(cfg->gateway_listen, "off") != 0) {
 		char *gl = cfg->gateway_listen[0] ? xstrdup(cfg->gateway_listen)
 						  : gateway_default_listen(cfg->listen);
@@ -227,19 +216,32 @@ static int cmd_serve(void)
 				       .redis_url = cfg->redis_url};
 		bool ok = gateway_start(&gc, db, &e);
 		free(gl);
-		if (ok)
-			http_allow_connect(gateway_url());
 		if (!ok) {
-			jobs_stop();
-			http_stop(0);
 			store_close(store);
 			db_close(db);
 			return fail("gateway", &e);
 		}
+		http_allow_connect(gateway_url());
 	} else {
 		events_start(cfg->redis_url, NULL);
 	}
-	jobs_set_observer(publish_job_progress);
+	if (!http_start(cfg->listen, &e)) {
+		gateway_stop();
+		events_stop();
+		store_close(store);
+		db_close(db);
+		return fail("listen", &e);
+	}
+	jobs_set_observer(publish_job_progress); /* before the workers that call it start */
+	if (!jobs_start(db, cfg->workers, &e)) {
+		jobs_stop();
+		http_stop(0);
+		gateway_stop();
+		events_stop();
+		store_close(store);
+		db_close(db);
+		return fail("workers", &e);
+	}
 	char port[16];
 	snprintf(port, sizeof(port), "%d", http_port());
 	char workers[16];
@@ -252,10 +254,11 @@ static int cmd_serve(void)
 	sigwait(&set, &sig);
 	log_info("shutting down: finishing in-flight requests", "signal",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
-	gateway_stop();
-	events_stop();
+	/* Requests and jobs publish events: they finish before the gateway and the bus go. */
 	http_stop(cfg->shutdown_grace_s);
 	jobs_stop();
+	gateway_stop();
+	events_stop();
 	store_close(store);
 	http_static_cleanup();
 	uploads_cleanup();

@@ -1683,6 +1683,8 @@ bool gateway_start(const gateway_config_t *cfg, db_t *db, err_t *e)
 void gateway_stop(void)
 {
 	events_stop();
+	if (!gw.listen) /* never started (COSMIV_GATEWAY_LISTEN=off), or stopped already */
+		return;
 	if (gw.running) {
 		atomic_store(&gw.stop, true);
 		pthread_join(gw.thread, NULL);
