@@ -14,45 +14,72 @@
 #include "social/social.h"
 
 /*
- * The micro-cache: a signed-out page of New or Trending is the same bytes
- * for everyone, so each node keeps the last rendering of each such query for
- * COSMIV_FEED_CACHE_MS. A visitor may see a post up to that long after it
- * was deleted; signed-in requests (likes, blocks, preferences) never come
- * from here.
+ * The micro-cache: the last rendering of a feed page, kept for
+ * COSMIV_FEED_CACHE_MS, in two tables.
+ *
+ * Signed out, a page of New or Trending is the same bytes for everyone: one
+ * entry per query serves every visitor.
+ *
+ * Signed in, a page is the viewer's own (liked_by_me, blocks, preferences,
+ * For you): it is keyed by the viewer and their generation
+ * (feed_viewer_gen), which moves with everything the viewer does that can
+ * change their pages — a like, a comment, a share, a hide, a follow, a block,
+ * a preference, a post of theirs — so a refresh right after one's own action
+ * is never served from before it. New and Following pages are keyed with
+ * feed_posts_gen as well: a post made, edited or deleted by anyone shows on
+ * them at once. What else others do (their likes and comments; on For you and
+ * Trending their edits and deletions) shows within COSMIV_FEED_CACHE_MS, as on
+ * the signed-out pages. The generation lives on the node that handled the
+ * change; behind a load balancer without affinity, another node may serve
+ * the viewer a page up to COSMIV_FEED_CACHE_MS old.
  */
-#define MICRO_SLOTS 64
+#define MICRO_SLOTS  64
+#define VIEWER_SLOTS 2048 /* about 17 KB each when full */
 
-static struct {
+typedef struct {
 	char *key;
 	char *body;
 	size_t len;
 	int64_t at_ms;
-} micro[MICRO_SLOTS];
-static pthread_mutex_t micro_mu = PTHREAD_MUTEX_INITIALIZER;
+} micro_t;
 
-static uint32_t micro_slot(const char *key)
+static micro_t micro[MICRO_SLOTS], viewer_pages[VIEWER_SLOTS];
+#define MICRO_LOCKS 16 /* a slot's lock: its key's hash % MICRO_LOCKS */
+static pthread_rwlock_t micro_mu[MICRO_LOCKS];
+static pthread_once_t micro_once = PTHREAD_ONCE_INIT;
+
+static void micro_init(void)
+{
+	for (int i = 0; i < MICRO_LOCKS; i++)
+		pthread_rwlock_init(&micro_mu[i], NULL);
+}
+
+static micro_t *micro_slot(const char *key, bool signed_in, pthread_rwlock_t **mu)
 {
 	uint32_t h = 2166136261u;
 	for (const char *p = key; *p; p++)
 		h = (h ^ (uint32_t)(unsigned char)*p) * 16777619u;
-	return h % MICRO_SLOTS;
+	pthread_once(&micro_once, micro_init);
+	*mu = &micro_mu[h % MICRO_LOCKS];
+	return signed_in ? &viewer_pages[h % VIEWER_SLOTS] : &micro[h % MICRO_SLOTS];
 }
 
-static bool micro_get(http_req_t *r, const char *key)
+static bool micro_get(http_req_t *r, const char *key, bool signed_in)
 {
 	int ttl = config_get()->feed_cache_ms;
 	if (ttl <= 0)
 		return false;
-	uint32_t i = micro_slot(key);
+	pthread_rwlock_t *mu;
+	micro_t *m = micro_slot(key, signed_in, &mu);
 	char *body = NULL;
 	size_t len = 0;
-	pthread_mutex_lock(&micro_mu);
-	if (micro[i].key && strcmp(micro[i].key, key) == 0 && time_now_ms() - micro[i].at_ms < ttl) {
-		body = xmalloc(micro[i].len);
-		memcpy(body, micro[i].body, micro[i].len);
-		len = micro[i].len;
+	pthread_rwlock_rdlock(mu);
+	if (m->key && strcmp(m->key, key) == 0 && time_now_ms() - m->at_ms < ttl) {
+		body = xmalloc(m->len);
+		memcpy(body, m->body, m->len);
+		len = m->len;
 	}
-	pthread_mutex_unlock(&micro_mu);
+	pthread_rwlock_unlock(mu);
 	if (!body)
 		return false;
 	http_send(r, 200, "application/json", body, len);
@@ -60,24 +87,26 @@ static bool micro_get(http_req_t *r, const char *key)
 	return true;
 }
 
-static void micro_put(const char *key, const char *page, size_t len)
+static void micro_put(const char *key, bool signed_in, const char *page, size_t len)
 {
 	if (config_get()->feed_cache_ms <= 0)
 		return;
 	char *body = xmalloc(len + 1), *k = xstrdup(key);
 	memcpy(body, page, len + 1);
-	uint32_t i = micro_slot(key);
-	pthread_mutex_lock(&micro_mu);
-	free(micro[i].key);
-	free(micro[i].body);
-	micro[i].key = k;
-	micro[i].body = body;
-	micro[i].len = len;
-	micro[i].at_ms = time_now_ms();
-	pthread_mutex_unlock(&micro_mu);
+	pthread_rwlock_t *mu;
+	micro_t *m = micro_slot(key, signed_in, &mu);
+	pthread_rwlock_wrlock(mu);
+	free(m->key);
+	free(m->body);
+	m->key = k;
+	m->body = body;
+	m->len = len;
+	m->at_ms = time_now_ms();
+	pthread_rwlock_unlock(mu);
 }
 
-static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
+/* The page; with `span`, the caller has a read span open on c (db_read_begin) and closes it. */
+static void feed_in(http_req_t *r, feed_kind_t kind, bool needs_auth, db_conn_t *c, bool span)
 {
 	bool failed;
 	const auth_principal_t *p = needs_auth ? api_principal(r) : api_viewer(r, &failed);
@@ -97,44 +126,67 @@ static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
 	}
 	const char *cursor = http_query(r, "cursor");
 	char key[512] = "";
-	if (!p && (kind == FEED_NEW || kind == FEED_TRENDING)) {
+	if (p) /* the generations are read before the page is made: a change during it misses next time */
+		snprintf(key, sizeof(key), "%lld:%u:%u|%c|%lld|%s|%s", (long long)p->user.id,
+			 (unsigned)feed_viewer_gen(p->user.id),
+			 /* New and Following are chronological: a post made anywhere shows at once */
+			 kind == FEED_NEW || kind == FEED_FOLLOWING ? (unsigned)feed_posts_gen() : 0u,
+			 (char)kind, (long long)limit, game ? game : "", cursor ? cursor : "");
+	else if (kind == FEED_NEW || kind == FEED_TRENDING)
 		snprintf(key, sizeof(key), "%c|%lld|%s|%s", (char)kind, (long long)limit, game ? game : "",
 			 cursor ? cursor : "");
-		if (micro_get(r, key))
-			return;
-	}
-	db_conn_t *c = api_conn(r);
-	if (!c)
+	if (key[0] && micro_get(r, key, p != NULL))
+		return;
+	if (!c && !(c = api_conn(r)))
 		return;
 	feed_query_t q = {
 	    .kind = kind, .viewer = p ? p->user.id : 0, .game = game, .limit = (int)limit, .cursor = cursor};
 	feed_page_t page;
 	err_t e;
-	post_t *items = NULL;
-	int n = 0;
-	if (!feed_page(c, &q, &page, &e) || !posts_load(c, page.ids, page.n, q.viewer, &items, &n, &e)) {
+	char *body = NULL;
+	size_t len = 0;
+	if (!span && !db_read_begin(c, &e)) {
+		http_problem(r, &e);
+		return;
+	}
+	bool ok = feed_page(c, &q, &page, &e) &&
+		  api_feed_page(c, page.ids, kind == FEED_FOR_YOU ? page.reasons : NULL, page.n, q.viewer,
+				page.next[0] ? page.next : NULL, &body, &len, &e);
+	if (!span)
+		db_read_end(c);
+	if (!ok) {
 		http_problem(r, &e);
 		feed_page_free(&page);
 		return;
 	}
-	/* posts_load skips posts deleted since they were ranked; keep each one's reasons with it */
-	uint32_t *reasons = NULL;
-	if (kind == FEED_FOR_YOU) {
-		reasons = xcalloc((size_t)(n ? n : 1), sizeof(*reasons));
-		for (int i = 0; i < n; i++)
-			for (int j = 0; j < page.n; j++)
-				if (page.ids[j] == items[i].id)
-					reasons[i] = page.reasons[j];
-	}
-	size_t len;
-	char *body = api_posts_page(items, n, reasons, page.next[0] ? page.next : NULL, &len);
 	if (key[0])
-		micro_put(key, body, len);
+		micro_put(key, p != NULL, body, len);
 	http_send(r, 200, "application/json", body, len);
 	free(body);
-	free(reasons);
-	posts_free(items, n);
 	feed_page_free(&page);
+}
+
+/*
+ * A signed-in request reads its session, its user and then the page in one
+ * read span. A signed-out one may be answered from the micro-cache without
+ * touching the database, so its span starts only if the page is made.
+ */
+static void feed(http_req_t *r, feed_kind_t kind, bool needs_auth)
+{
+	if (!needs_auth && !http_header(r, "Authorization")) {
+		feed_in(r, kind, false, NULL, false);
+		return;
+	}
+	db_conn_t *c = api_conn(r);
+	err_t e;
+	if (!c)
+		return;
+	if (!db_read_begin(c, &e)) {
+		http_problem(r, &e);
+		return;
+	}
+	feed_in(r, kind, needs_auth, c, true);
+	db_read_end(c);
 }
 
 static void feed_new(http_req_t *r)

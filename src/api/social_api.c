@@ -4,6 +4,7 @@
  * docs/social-api.md; the rules live in src/social.
  */
 #include <math.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,13 +167,13 @@ static void reason(buf_t *b, bool *first, const char *a, const char *x, const ch
 	jw_str(b, s);
 }
 
-static void reasons_write(buf_t *b, const post_t *p, uint32_t r)
+static void reasons_write(buf_t *b, const char *post_game, const char *username, uint32_t r)
 {
-	const char *game = p->game ? p->game : "this game";
+	const char *game = post_game ? post_game : "this game";
 	bool first = true;
 	buf_putc(b, '[');
 	if (r & REASON_FOLLOW)
-		reason(b, &first, "You follow @", p->author.username, NULL);
+		reason(b, &first, "You follow @", username, NULL);
 	if (r & REASON_TREND_GAME)
 		reason(b, &first, "Trending in ", game, NULL);
 	else if (r & REASON_TREND)
@@ -182,7 +183,7 @@ static void reasons_write(buf_t *b, const post_t *p, uint32_t r)
 	else if (r & REASON_GAME_AFFINITY)
 		reason(b, &first, "You watch a lot of ", game, NULL);
 	if (r & REASON_CREATOR_AFFINITY)
-		reason(b, &first, "You liked posts by @", p->author.username, " before");
+		reason(b, &first, "You liked posts by @", username, " before");
 	if (r & REASON_NEW_CREATOR)
 		reason(b, &first, "New creator", NULL, NULL);
 	if (first || (r & REASON_FRESH && !(r & (REASON_NEW_CREATOR | REASON_TREND | REASON_TREND_GAME))))
@@ -190,8 +191,8 @@ static void reasons_write(buf_t *b, const post_t *p, uint32_t r)
 	buf_putc(b, ']');
 }
 
-/* reasons: UINT32_MAX for "not in For you" (no reasons field). */
-static void post_write(buf_t *b, const post_t *p, uint32_t reasons)
+/* What every viewer sees of a post: `{"id":…` up to `"view_count":N` (no closing brace). */
+static void post_write_shared(buf_t *b, const post_t *p)
 {
 	buf_puts(b, "{\"id\":");
 	jw_id(b, p->id);
@@ -225,13 +226,24 @@ static void post_write(buf_t *b, const post_t *p, uint32_t reasons)
 	jw_i64(b, p->share_count);
 	buf_puts(b, ",\"view_count\":");
 	jw_i64(b, p->view_count);
+}
+
+/* The viewer's part: liked_by_me, reasons (UINT32_MAX: not in For you, no reasons field), `}`. */
+static void post_write_mine(buf_t *b, bool liked, uint32_t reasons, const char *game, const char *username)
+{
 	buf_puts(b, ",\"liked_by_me\":");
-	buf_puts(b, p->liked_by_me ? "true" : "false");
+	buf_puts(b, liked ? "true" : "false");
 	if (reasons != UINT32_MAX) {
 		buf_puts(b, ",\"reasons\":");
-		reasons_write(b, p, reasons);
+		reasons_write(b, game, username, reasons);
 	}
 	buf_putc(b, '}');
+}
+
+static void post_write(buf_t *b, const post_t *p, uint32_t reasons)
+{
+	post_write_shared(b, p);
+	post_write_mine(b, p->liked_by_me, reasons, p->game, p->author.username);
 }
 
 static void send_post(http_req_t *r, int status, const post_t *p)
@@ -258,6 +270,161 @@ char *api_posts_page(const post_t *items, int n, const uint32_t *reasons, const 
 	buf_putc(&b, '}');
 	*len = b.len;
 	return buf_steal(&b);
+}
+
+/*
+ * Rendered posts, shared by every viewer's feed pages: the part of a post's
+ * JSON that is the same for everyone (post_write_shared), kept for
+ * COSMIV_FEED_CACHE_MS and keyed by the post's generation (feed_post_gen),
+ * which a like, a share, a comment, an edit or a deletion moves, so those
+ * show at once on this node. Views, profile edits and changes made through
+ * other nodes show within COSMIV_FEED_CACHE_MS. A page then costs the ranking
+ * or the index scan, one query for liked_by_me, and the posts no page has
+ * shown in that time.
+ */
+#define FRAG_SLOTS 16384 /* direct-mapped by post id; about 800 bytes each when used */
+
+typedef struct {
+	int64_t id, at_ms;
+	uint32_t gen;
+	char *json, *game, *username;
+	size_t len;
+} frag_t;
+
+static frag_t frags[FRAG_SLOTS];
+#define FRAG_LOCKS 64 /* slot i is guarded by frag_mu[i % FRAG_LOCKS]: hot posts are read by every page */
+static pthread_rwlock_t frag_mu[FRAG_LOCKS];
+static pthread_once_t frag_once = PTHREAD_ONCE_INIT;
+
+static void frag_init(void)
+{
+	for (int i = 0; i < FRAG_LOCKS; i++)
+		pthread_rwlock_init(&frag_mu[i], NULL);
+}
+
+typedef struct {
+	char *json, *game, *username; /* owned copies; json NULL: the post is gone */
+	size_t len;
+} frag_copy_t;
+
+static void frag_copy_clear(frag_copy_t *f)
+{
+	free(f->json);
+	free(f->game);
+	free(f->username);
+	memset(f, 0, sizeof(*f));
+}
+
+static bool frag_get(int64_t id, int ttl, int64_t now, frag_copy_t *out)
+{
+	uint32_t gen = feed_post_gen(id);
+	size_t at = (size_t)((uint64_t)id % FRAG_SLOTS);
+	frag_t *f = &frags[at];
+	bool hit = false;
+	pthread_once(&frag_once, frag_init);
+	pthread_rwlock_rdlock(&frag_mu[at % FRAG_LOCKS]);
+	if (f->json && f->id == id && f->gen == gen && now - f->at_ms < ttl) {
+		out->json = xmalloc(f->len + 1);
+		memcpy(out->json, f->json, f->len + 1);
+		out->len = f->len;
+		out->game = f->game ? xstrdup(f->game) : NULL;
+		out->username = f->username ? xstrdup(f->username) : NULL;
+		hit = true;
+	}
+	pthread_rwlock_unlock(&frag_mu[at % FRAG_LOCKS]);
+	return hit;
+}
+
+static void frag_put(int64_t id, uint32_t gen, int64_t now, const frag_copy_t *in)
+{
+	char *json = xmalloc(in->len + 1);
+	memcpy(json, in->json, in->len + 1);
+	char *game = in->game ? xstrdup(in->game) : NULL,
+	     *username = in->username ? xstrdup(in->username) : NULL;
+	size_t at = (size_t)((uint64_t)id % FRAG_SLOTS);
+	frag_t *f = &frags[at];
+	pthread_once(&frag_once, frag_init);
+	pthread_rwlock_wrlock(&frag_mu[at % FRAG_LOCKS]);
+	free(f->json);
+	free(f->game);
+	free(f->username);
+	*f = (frag_t){.id = id,
+		      .at_ms = now,
+		      .gen = gen,
+		      .json = json,
+		      .game = game,
+		      .username = username,
+		      .len = in->len};
+	pthread_rwlock_unlock(&frag_mu[at % FRAG_LOCKS]);
+}
+
+bool api_feed_page(db_conn_t *c, const int64_t *ids, const uint32_t *reasons, int n, int64_t viewer,
+		   const char *next, char **body, size_t *len, err_t *e)
+{
+	if (n > SOCIAL_BATCH_MAX)
+		n = SOCIAL_BATCH_MAX;
+	int ttl = config_get()->feed_cache_ms;
+	int64_t now = time_now_ms();
+	frag_copy_t got[SOCIAL_BATCH_MAX] = {0};
+	int64_t miss[SOCIAL_BATCH_MAX];
+	uint32_t miss_gen[SOCIAL_BATCH_MAX];
+	int nmiss = 0;
+	for (int i = 0; i < n; i++)
+		if (ttl <= 0 || !frag_get(ids[i], ttl, now, &got[i])) {
+			miss_gen[nmiss] =
+			    feed_post_gen(ids[i]); /* before the read: a change during it misses later */
+			miss[nmiss++] = ids[i];
+		}
+	bool liked[SOCIAL_BATCH_MAX];
+	post_t *loaded = NULL;
+	int nloaded = 0;
+	bool ok = (nmiss == 0 || posts_load(c, miss, nmiss, 0, &loaded, &nloaded, e)) &&
+		  posts_liked(c, viewer, ids, n, liked, e);
+	for (int j = 0; ok && j < nloaded; j++) {
+		const post_t *p = &loaded[j];
+		buf_t b;
+		buf_init(&b);
+		post_write_shared(&b, p);
+		frag_copy_t f = {.len = b.len,
+				 .game = p->game ? xstrdup(p->game) : NULL,
+				 .username = p->author.username[0] ? xstrdup(p->author.username) : NULL};
+		f.json = buf_steal(&b);
+		for (int k = 0; k < nmiss; k++)
+			if (miss[k] == p->id && ttl > 0)
+				frag_put(p->id, miss_gen[k], now, &f);
+		for (int i = 0; i < n; i++)
+			if (ids[i] == p->id && !got[i].json) {
+				got[i] = f;
+				memset(&f, 0, sizeof(f));
+				break;
+			}
+		frag_copy_clear(&f);
+	}
+	posts_free(loaded, nloaded);
+	if (ok) {
+		buf_t b;
+		buf_init(&b);
+		buf_puts(&b, "{\"items\":[");
+		bool first = true;
+		for (int i = 0; i < n; i++) {
+			if (!got[i].json)
+				continue; /* deleted, or its author disabled, since the page was made */
+			if (!first)
+				buf_putc(&b, ',');
+			first = false;
+			buf_append(&b, got[i].json, got[i].len);
+			post_write_mine(&b, liked[i], reasons ? reasons[i] : UINT32_MAX, got[i].game,
+					got[i].username);
+		}
+		buf_puts(&b, "],\"next_cursor\":");
+		jw_str(&b, next);
+		buf_putc(&b, '}');
+		*len = b.len;
+		*body = buf_steal(&b);
+	}
+	for (int i = 0; i < n; i++)
+		frag_copy_clear(&got[i]);
+	return ok;
 }
 
 static json_t *comment_json(const comment_t *cm, const comment_t *replies, int nreplies, bool top)

@@ -19,5 +19,9 @@ json_t *api_clip_json(int64_t id, int64_t duration_ms, int width, int height, bo
 /* The JSON text of {items: [post…], next_cursor} (next NULL: null); reasons (may be NULL) adds each
  * For you item's reasons. The caller frees the result; *len is its length. */
 char *api_posts_page(const post_t *items, int n, const uint32_t *reasons, const char *next, size_t *len);
+/* The same page for the posts `ids` in that order, as `viewer` sees them, from the shared rendered
+ * posts where they are fresh and the database otherwise; posts gone since are left out. */
+bool api_feed_page(db_conn_t *c, const int64_t *ids, const uint32_t *reasons, int n, int64_t viewer,
+		   const char *next, char **body, size_t *len, err_t *e);
 
 #endif

@@ -202,6 +202,18 @@ bool db_commit(db_conn_t *c, err_t *e)
 	return db_exec(c, "COMMIT", e);
 }
 
+bool db_read_begin(db_conn_t *c, err_t *e)
+{
+	return c->db->postgres || db_exec(c, "BEGIN DEFERRED", e);
+}
+
+void db_read_end(db_conn_t *c)
+{
+	err_t e;
+	if (!c->db->postgres && !db_exec(c, "COMMIT", &e))
+		log_warn("ending a read transaction failed", "detail", e.detail, NULL);
+}
+
 void db_rollback(db_conn_t *c)
 {
 	err_t e;

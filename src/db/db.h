@@ -81,6 +81,15 @@ bool db_exec(db_conn_t *c, const char *sql, err_t *e);
 bool db_begin(db_conn_t *c, err_t *e);
 bool db_commit(db_conn_t *c, err_t *e);
 void db_rollback(db_conn_t *c);
+/*
+ * A span of SELECTs that only read. On SQLite they share one read transaction
+ * (and one consistent snapshot): on its own each statement begins and ends one,
+ * and each begin and end takes the lock on the shared-memory index that every
+ * connection of the process shares. On PostgreSQL nothing (a round trip each).
+ * Nothing may write in between. db_read_end closes it.
+ */
+bool db_read_begin(db_conn_t *c, err_t *e);
+void db_read_end(db_conn_t *c);
 
 /* One-shot helpers for the common cases. */
 /* SELECT returning one integer: true with *out set, or false + ERR_NOT_FOUND when no row. */

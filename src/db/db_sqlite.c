@@ -10,6 +10,7 @@
  * statement that is still in use (a nested query of the same text) gets a
  * fresh uncached one instead.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,20 @@ static bool sq_fail(sqlite3 *h, int rc, err_t *e)
 	return err_set(e, ERR_INTERNAL, "db_error", NULL, "database error");
 }
 
+/*
+ * Before SQLite initialises: no memory statistics. With them on (the library's
+ * default) every allocation SQLite makes takes one process-wide mutex, and the
+ * server's threads, each on its own connection, queue on it.
+ */
+static void sq_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static db_conn_t *sq_connect(db_t *db, err_t *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sq_configure);
 	sqlite3 *h = NULL;
 	int rc = sqlite3_open_v2(db->url, &h,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -217,6 +217,8 @@ bool social_like(db_conn_t *c, int64_t post_id, int64_t user_id, bool on, bool *
 		return txn_error(e);
 	}
 	*liked = on;
+	feed_viewer_touched(user_id); /* liked_by_me on their pages */
+	feed_post_changed(post_id);
 	return true;
 }
 
@@ -242,6 +244,8 @@ bool social_share(db_conn_t *c, int64_t post_id, int64_t user_id, int64_t *count
 		db_rollback(c);
 		return txn_error(e);
 	}
+	feed_viewer_touched(user_id);
+	feed_post_changed(post_id);
 	return true;
 }
 
@@ -495,6 +499,8 @@ bool comments_create(db_conn_t *c, int64_t post_id, int64_t user_id, const char 
 		db_rollback(c);
 		return txn_error(e);
 	}
+	feed_viewer_touched(user_id); /* the comment count on their pages */
+	feed_post_changed(post_id);
 	s = db_prepare(
 	    c, "SELECT " COMMENT_COLS " FROM comments cm JOIN users u ON u.id = cm.user_id WHERE cm.id = ?",
 	    e);
@@ -646,8 +652,11 @@ bool comments_delete(db_conn_t *c, int64_t comment_id, int64_t actor, int actor_
 	db_bind_i64(s, 1, n);
 	db_bind_i64(s, 2, n);
 	db_bind_i64(s, 3, post_id);
-	if (exec1(s, e) && db_commit(c, e))
+	if (exec1(s, e) && db_commit(c, e)) {
+		feed_viewer_touched(actor);
+		feed_post_changed(post_id);
 		return true;
+	}
 fail:
 	db_rollback(c);
 	return false;

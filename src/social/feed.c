@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,6 +598,8 @@ typedef struct {
 
 static creator_slot_t *creator_tab;
 static size_t creator_used;
+/* Every ranking reads ~50 entries: readers share the lock; a miss, a change or a reset writes. */
+static pthread_rwlock_t creator_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 static creator_slot_t *creator_find(int64_t creator)
 {
@@ -615,27 +618,34 @@ static void creator_clear_all(void)
 	creator_used = 0;
 }
 
+static _Atomic uint32_t posts_gen;
+
+uint32_t feed_posts_gen(void)
+{
+	return atomic_load(&posts_gen);
+}
+
 void feed_creator_changed(int64_t creator)
 {
-	pthread_mutex_lock(&cache_mu);
+	feed_viewer_touched(creator);
+	atomic_fetch_add(&posts_gen, 1);
+	pthread_rwlock_wrlock(&creator_lock);
 	if (creator_tab) {
 		creator_slot_t *slot = creator_find(creator);
 		if (slot->creator == creator)
 			slot->at_ms = 0; /* stale: the next ranking reads it again */
 	}
-	pthread_mutex_unlock(&cache_mu);
+	pthread_rwlock_unlock(&creator_lock);
 }
 
 /* The creator's posts newer than `since` (at most FOLLOW_PER_CREATOR), from the cache or the database. */
 static bool creator_recent(db_conn_t *c, int64_t creator, int64_t since, cands_t *out, err_t *e)
 {
 	int64_t now = time_now_ms();
-	pthread_mutex_lock(&cache_mu);
-	if (!creator_tab)
-		creator_tab = xcalloc(CREATOR_SLOTS, sizeof(*creator_tab));
-	creator_slot_t *slot = creator_find(creator);
-	bool hit =
-	    slot->creator == creator && now - slot->at_ms < FEED_CANDIDATE_TTL_MS && slot->since <= since;
+	pthread_rwlock_rdlock(&creator_lock);
+	creator_slot_t *slot = creator_tab ? creator_find(creator) : NULL;
+	bool hit = slot && slot->creator == creator && now - slot->at_ms < FEED_CANDIDATE_TTL_MS &&
+		   slot->since <= since;
 	if (hit) { /* the cached window may start earlier: keep what is inside this one */
 		out->v = xmalloc((size_t)(slot->list.n ? slot->list.n : 1) * sizeof(cand_t));
 		out->n = 0;
@@ -643,7 +653,7 @@ static bool creator_recent(db_conn_t *c, int64_t creator, int64_t since, cands_t
 			if (slot->list.v[i].id > since)
 				out->v[out->n++] = slot->list.v[i];
 	}
-	pthread_mutex_unlock(&cache_mu);
+	pthread_rwlock_unlock(&creator_lock);
 	if (hit)
 		return true;
 	if (!cand_query(
@@ -656,7 +666,7 @@ static bool creator_recent(db_conn_t *c, int64_t creator, int64_t since, cands_t
 		out->v = NULL;
 		return false;
 	}
-	pthread_mutex_lock(&cache_mu);
+	pthread_rwlock_wrlock(&creator_lock);
 	if (!creator_tab)
 		creator_tab = xcalloc(CREATOR_SLOTS, sizeof(*creator_tab));
 	slot = creator_find(creator);
@@ -673,7 +683,7 @@ static bool creator_recent(db_conn_t *c, int64_t creator, int64_t since, cands_t
 	cands_copy(out, &slot->list);
 	slot->at_ms = now;
 	slot->since = since;
-	pthread_mutex_unlock(&cache_mu);
+	pthread_rwlock_unlock(&creator_lock);
 	return true;
 }
 
@@ -719,26 +729,31 @@ static void pool_merge(cands_t *pool, int *cap, const cands_t *src)
 	pool->n += src->n;
 }
 
-static int cmp_cand_id(const void *a, const void *b)
-{
-	int64_t x = ((const cand_t *)a)->id, y = ((const cand_t *)b)->id;
-	return (x > y) - (x < y);
-}
-
 /* One entry per post, with the reasons of every source that found it. */
+/* Folds a post found by several sources into its first copy (with every source's reasons), in one pass
+ * over an open-addressing table of the ids kept. */
 static void pool_dedupe(cands_t *pool)
 {
 	if (pool->n < 2)
 		return;
-	qsort(pool->v, (size_t)pool->n, sizeof(cand_t), cmp_cand_id);
+	size_t cap = 64;
+	while (cap < (size_t)pool->n * 2)
+		cap *= 2;
+	int *slot = xcalloc(cap, sizeof(*slot)); /* index + 1 of the kept copy; 0: empty */
 	int m = 0;
 	for (int i = 0; i < pool->n; i++) {
-		if (m > 0 && pool->v[m - 1].id == pool->v[i].id) {
-			pool->v[m - 1].reasons |= pool->v[i].reasons;
+		size_t h =
+		    (size_t)(((uint64_t)pool->v[i].id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+		while (slot[h] && pool->v[slot[h] - 1].id != pool->v[i].id)
+			h = (h + 1) & (cap - 1);
+		if (slot[h]) {
+			pool->v[slot[h] - 1].reasons |= pool->v[i].reasons;
 			continue;
 		}
-		pool->v[m++] = pool->v[i];
+		pool->v[m] = pool->v[i];
+		slot[h] = ++m;
 	}
+	free(slot);
 	pool->n = m;
 }
 
@@ -752,12 +767,35 @@ static int cmp_affinity(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+typedef struct {
+	double score;
+	int64_t id;
+	int at;
+} score_key_t;
+
 static int cmp_score(const void *a, const void *b)
 {
-	const cand_t *x = a, *y = b;
+	const score_key_t *x = a, *y = b;
 	if (x->score != y->score)
 		return x->score < y->score ? 1 : -1;
 	return (x->id < y->id) - (x->id > y->id);
+}
+
+/* Best first (ties: newest first); sorts small keys, then moves each candidate once. */
+static void sort_by_score(cands_t *pool)
+{
+	if (pool->n < 2)
+		return;
+	score_key_t *keys = xmalloc((size_t)pool->n * sizeof(*keys));
+	for (int i = 0; i < pool->n; i++)
+		keys[i] = (score_key_t){pool->v[i].score, pool->v[i].id, i};
+	qsort(keys, (size_t)pool->n, sizeof(*keys), cmp_score);
+	cand_t *sorted = xmalloc((size_t)pool->n * sizeof(*sorted));
+	for (int i = 0; i < pool->n; i++)
+		sorted[i] = pool->v[keys[i].at];
+	free(keys);
+	free(pool->v);
+	pool->v = sorted;
 }
 
 /*
@@ -1034,7 +1072,7 @@ static bool rank_for_you(db_conn_t *c, int64_t viewer, const viewer_t *v, snapsh
 		pool.v[m++] = *k;
 	}
 	pool.n = m;
-	qsort(pool.v, (size_t)pool.n, sizeof(cand_t), cmp_score);
+	sort_by_score(&pool);
 
 	/* diversity: never three in a row from one creator */
 	bool *used = xcalloc((size_t)(pool.n ? pool.n : 1), sizeof(bool));
@@ -1085,8 +1123,44 @@ static struct {
 } reuse[REUSE_SLOTS];
 static pthread_mutex_t reuse_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * Viewer generations: a number per viewer (hashed into GEN_SLOTS; a collision
+ * only costs a neighbour a cache miss) that moves whenever something the
+ * viewer did may change their pages: a like, a comment, a share, a hide, a
+ * follow, a block, their preferences, a post of theirs. The API's page cache
+ * keys signed-in pages with it, so a viewer never gets a cached page from
+ * before their own change (on this node).
+ */
+#define GEN_SLOTS 8192
+static _Atomic uint32_t viewer_gen[GEN_SLOTS];
+
+void feed_viewer_touched(int64_t user)
+{
+	atomic_fetch_add(&viewer_gen[(uint64_t)user % GEN_SLOTS], 1);
+}
+
+uint32_t feed_viewer_gen(int64_t user)
+{
+	return atomic_load(&viewer_gen[(uint64_t)user % GEN_SLOTS]);
+}
+
+/* The same for posts: a like, a share, a comment, an edit or a deletion moves the post's generation,
+ * and the API's rendered posts (api/social_api.c) are keyed with it. */
+static _Atomic uint32_t post_gen[GEN_SLOTS];
+
+void feed_post_changed(int64_t post_id)
+{
+	atomic_fetch_add(&post_gen[(uint64_t)post_id % GEN_SLOTS], 1);
+}
+
+uint32_t feed_post_gen(int64_t post_id)
+{
+	return atomic_load(&post_gen[(uint64_t)post_id % GEN_SLOTS]);
+}
+
 void feed_forget(int64_t user)
 {
+	feed_viewer_touched(user);
 	pthread_mutex_lock(&reuse_mu);
 	int i = (int)((uint64_t)user % REUSE_SLOTS);
 	if (reuse[i].user == user)
@@ -1125,8 +1199,10 @@ void feed_cache_reset(void)
 	for (int i = 0; i < GAME_CACHE_SLOTS; i++)
 		free(game_slots[i].list.v);
 	memset(game_slots, 0, sizeof(game_slots));
-	creator_clear_all();
 	pthread_mutex_unlock(&cache_mu);
+	pthread_rwlock_wrlock(&creator_lock);
+	creator_clear_all();
+	pthread_rwlock_unlock(&creator_lock);
 	pthread_mutex_lock(&snap_mu);
 	for (int i = 0; i < SNAP_LOCAL_MAX; i++)
 		free(snaps[i].snap);

@@ -69,6 +69,15 @@ void feed_init(const uint8_t *secret, size_t len);
 bool feed_page(db_conn_t *c, const feed_query_t *q, feed_page_t *out, err_t *e);
 /* Forgets the viewer's reusable For you ranking (after they hide, follow, block or change preferences). */
 void feed_forget(int64_t user);
+/* Something the viewer did may change their pages (a like, a comment, …): moves their generation. */
+void feed_viewer_touched(int64_t user);
+/* The viewer's generation: part of the key of their cached pages (api/feed_api.c). */
+uint32_t feed_viewer_gen(int64_t user);
+/* Moves whenever any post is created, edited or deleted on this node (feed_creator_changed). */
+uint32_t feed_posts_gen(void);
+/* A post's counters or contents changed: moves its generation, the key of its rendered JSON. */
+void feed_post_changed(int64_t post_id);
+uint32_t feed_post_gen(int64_t post_id);
 /* Drops the cached candidate lists and snapshots (a process that changes databases: tests). */
 void feed_cache_reset(void);
 /* A creator posted, edited or deleted a post: drop their cached latest posts on this node. */

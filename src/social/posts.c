@@ -226,10 +226,14 @@ static int batch_slots(int n)
 	return slots > SOCIAL_BATCH_MAX ? SOCIAL_BATCH_MAX : slots;
 }
 
-static bool load_liked(db_conn_t *c, post_t *p, int n, int64_t viewer, err_t *e)
+bool posts_liked(db_conn_t *c, int64_t viewer, const int64_t *ids, int n, bool *liked, err_t *e)
 {
-	if (!viewer || n == 0)
+	for (int i = 0; i < n; i++)
+		liked[i] = false;
+	if (!viewer || n <= 0)
 		return true;
+	if (n > SOCIAL_BATCH_MAX)
+		n = SOCIAL_BATCH_MAX;
 	buf_t sql;
 	buf_init(&sql);
 	buf_puts(&sql, "SELECT post_id FROM likes WHERE user_id = ? AND post_id IN (?");
@@ -243,16 +247,33 @@ static bool load_liked(db_conn_t *c, post_t *p, int n, int64_t viewer, err_t *e)
 		return false;
 	db_bind_i64(s, 1, viewer);
 	for (int i = 0; i < slots; i++)
-		db_bind_i64(s, 2 + i, i < n ? p[i].id : 0);
+		db_bind_i64(s, 2 + i, i < n ? ids[i] : 0);
 	int rc;
 	while ((rc = db_step(s, e)) == DB_ROW) {
 		int64_t id = db_col_i64(s, 0);
 		for (int i = 0; i < n; i++)
-			if (p[i].id == id)
-				p[i].liked_by_me = true;
+			if (ids[i] == id)
+				liked[i] = true;
 	}
 	db_finish(s);
 	return rc == DB_DONE;
+}
+
+static bool load_liked(db_conn_t *c, post_t *p, int n, int64_t viewer, err_t *e)
+{
+	if (!viewer || n == 0)
+		return true;
+	int64_t ids[SOCIAL_BATCH_MAX] = {0};
+	bool liked[SOCIAL_BATCH_MAX] = {0};
+	if (n > SOCIAL_BATCH_MAX)
+		n = SOCIAL_BATCH_MAX;
+	for (int i = 0; i < n; i++)
+		ids[i] = p[i].id;
+	if (!posts_liked(c, viewer, ids, n, liked, e))
+		return false;
+	for (int i = 0; i < n; i++)
+		p[i].liked_by_me = liked[i];
+	return true;
 }
 
 static bool get_raw(db_conn_t *c, int64_t id, post_t *out, err_t *e)
@@ -516,6 +537,7 @@ bool posts_update(db_conn_t *c, int64_t id, int64_t user_id, const post_spec_t *
 	if (rc != DB_DONE)
 		return false;
 	feed_creator_changed(user_id);
+	feed_post_changed(id);
 	return posts_get(c, id, user_id, out, e);
 }
 
@@ -557,6 +579,7 @@ bool posts_delete(db_conn_t *c, int64_t id, int64_t actor, int actor_rank, err_t
 	if (!db_commit(c, e))
 		goto fail;
 	feed_creator_changed(author);
+	feed_post_changed(id);
 	return n == 1 ? true : not_found(e);
 fail:
 	db_rollback(c);

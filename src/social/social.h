@@ -110,6 +110,8 @@ bool posts_update(db_conn_t *c, int64_t id, int64_t user_id, const post_spec_t *
 bool posts_delete(db_conn_t *c, int64_t id, int64_t actor, int actor_rank, err_t *e);
 /* Loads posts by id, in the order given; ids that are gone are skipped. liked_by_me for viewer. */
 bool posts_load(db_conn_t *c, const int64_t *ids, int n, int64_t viewer, post_t **out, int *count, err_t *e);
+/* liked[i]: whether viewer likes ids[i] (at most SOCIAL_BATCH_MAX ids). */
+bool posts_liked(db_conn_t *c, int64_t viewer, const int64_t *ids, int n, bool *liked, err_t *e);
 /* A user's posts visible to viewer, newest first. */
 bool posts_by_user(db_conn_t *c, int64_t author, int64_t viewer, int64_t before, int limit, post_t **out,
 		   int *count, int64_t *next, err_t *e);
