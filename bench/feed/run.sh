@@ -239,6 +239,8 @@ COSMIV_ENV=(
 	COSMIV_ARGON2_MEMLIMIT=65536
 	COSMIV_ARGON2_OPSLIMIT=1
 )
+# BENCH_COSMIV_THREADS: HTTP threads of every cosmiv server in the run (unset: cosmiv's default, 4 per core)
+[[ -z ${BENCH_COSMIV_THREADS:-} ]] || COSMIV_ENV+=(COSMIV_THREADS="$BENCH_COSMIV_THREADS")
 cosmiv() { env "${COSMIV_ENV[@]}" "$BIN" "$@"; }
 sql() { sqlite3 -batch -noheader "file:$DB?mode=ro" "$@"; }
 ((ROUNDS * 4 * (SECONDS_PER_RUN + WARMUP) < 80000)) || die "the run would outlive one access token (24 h)"
@@ -752,6 +754,7 @@ fmt_rps() { printf '%.0f' "$1"; }
 		"database: sqlite $SQLITE_VERSION"
 	echo "reference: $PEER_VERSION (sqlite $PY_SQLITE), $PEER_WORKERS workers"
 	echo "data: $DB_USERS users, $DB_POSTS posts ($DB_PUBLIC public, $DB_CLIPS with a clip), $DB_FOLLOWS follows; $DB_MB MB"
+	echo "cosmiv HTTP threads: ${BENCH_COSMIV_THREADS:-default (4 per core)}"
 	echo "seed: $USERS users + $POSTS posts + $FOLLOWS_PER_USER follows/user in $SEED_S s (cosmiv seed: $SEED_MSG)"
 	echo "wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s --latency --timeout $WRK_TIMEOUT, every server alike; /feed/new: best of $ROUNDS" \
 		"alternated rounds, then For you: best of $ROUNDS; ${WARMUP} s warm-up each; bench user follows $FOLLOWED"
