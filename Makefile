@@ -9,7 +9,8 @@
 #   make bench      benchmarks (bench/README.md); make bench-feed / bench-gateway for the feed / gateway benchmarks
 #
 # Build variants: build/cosmiv (release, -O2), build/cov/cosmiv (ASan + UBSan +
-# gcov: the binary the test suites run, so every test is also a sanitizer run).
+# gcov: the binary the test suites run, so every test is also a sanitizer run),
+# build/tsan/cosmiv (ThreadSanitizer: the gateway suite, `make tsan`).
 
 CC      ?= cc
 PKGS    := libmicrohttpd jansson libsodium sqlite3 libpq hiredis libcurl libseccomp nettle \
@@ -34,7 +35,7 @@ COV_OBJ  := $(SRC:%.c=build/cov/%.o) build/cov/gen/migrations.o
 UNIT_SRC := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/cov/unit/%)
 
-.PHONY: all build run test unit integration e2e coverage coverage-report fuzz lint bench bench-feed bench-gateway deps web clean format
+.PHONY: all build run test unit integration tsan e2e coverage coverage-report fuzz lint bench bench-feed bench-gateway deps web clean format
 
 all: build
 build: build/cosmiv
@@ -79,8 +80,20 @@ build/cov/unit/%: tests/unit/%.c build/cov/libcosmiv.a
 	@mkdir -p $(@D)
 	$(CC) $(COV_CFLAGS) -Itests/unit $(COV_LDFLAGS) -o $@ $< build/cov/libcosmiv.a $(PKG_LIBS) -lcmocka
 
+# ThreadSanitizer build: the server whose gateway suite `make tsan` runs.
+TSAN_CFLAGS := $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+TSAN_OBJ := $(SRC:%.c=build/tsan/%.o) build/tsan/gen/migrations.o
+build/tsan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) -c $< -o $@
+build/tsan/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) -c $< -o $@
+build/tsan/cosmiv: build/tsan/src/main.o $(TSAN_OBJ)
+	$(CC) -fsanitize=thread -o $@ $^ $(PKG_LIBS)
+
 # The default detector model is embedded with .incbin, which -MMD cannot see.
-build/rel/src/media/detect_model.o build/cov/src/media/detect_model.o: src/media/model.json
+build/rel/src/media/detect_model.o build/cov/src/media/detect_model.o build/tsan/src/media/detect_model.o: src/media/model.json
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
@@ -110,11 +123,20 @@ e2e: build web
 coverage-report:
 	@bash tests/coverage.sh
 
+# The gateway and communities suite on the ThreadSanitizer build, every fan-out split between the
+# gateway's two threads (the suite sets COSMIV_GATEWAY_FLUSH_SPLIT=2); a race aborts the server and
+# fails the suite.
+tsan: build/tsan/cosmiv
+	@echo "== ThreadSanitizer: gateway and communities =="
+	@COSMIV_BIN=build/tsan/cosmiv TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  node --test tests/integration/gateway/communities.test.mjs
+
 test: deps
 	@$(MAKE) --no-print-directory build build/cov/cosmiv $(UNIT_BIN) web
 	@find build/cov -name '*.gcda' -delete
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory coverage-report
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory lint

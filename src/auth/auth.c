@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "social/social.h"
 
 static uint8_t *signing_key;
+static _Atomic uint64_t key_gen = 1; /* moves with auth_init: a new key forgets verify_token's memo */
 static size_t signing_key_len;
 /* HMAC state with the key already absorbed, for media URL signatures (media feeds sign dozens per page) */
 static crypto_auth_hmacsha256_state *media_hmac;
@@ -35,6 +37,7 @@ bool auth_init(const uint8_t *key, size_t keylen, int access_ttl_s, int refresh_
 		return err_set(e, ERR_INVALID, "bad_config", "COSMIV_JWT_SECRET",
 			       "the JWT secret must be at least %d bytes", JWT_MIN_KEY);
 	auth_shutdown();
+	atomic_fetch_add(&key_gen, 1);
 	signing_key = sodium_malloc(keylen);
 	memcpy(signing_key, key, keylen);
 	signing_key_len = keylen;
@@ -455,10 +458,54 @@ bool auth_logout(db_conn_t *c, const char *token, err_t *e)
 	return rc == DB_DONE;
 }
 
+/*
+ * Verified access tokens, remembered per thread: a client sends the same token
+ * with every request until it expires, and verifying it (two base64 decodes,
+ * two JSON parses, an HMAC) costs more than serving a cached feed page. Only a
+ * token that verified under the current key is kept, byte for byte, with its
+ * claims; expiry is checked again on every use (an expired one goes through
+ * jwt_verify for its error), and the session is still read every time, so
+ * signing out or a revoked session ends access at once.
+ */
+#define TOKEN_MEMO     32
+#define TOKEN_MEMO_LEN 1024
+
+static _Thread_local struct {
+	uint64_t gen;
+	size_t len;
+	jwt_claims_t cl;
+	char tok[TOKEN_MEMO_LEN];
+} token_memo[TOKEN_MEMO];
+
+static bool verify_token(const char *token, jwt_claims_t *cl, err_t *e)
+{
+	int64_t now = time_now_s();
+	size_t len = strnlen(token, TOKEN_MEMO_LEN);
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint32_t)(unsigned char)token[i]) * 16777619u;
+	__typeof__(&token_memo[0]) m = &token_memo[h % TOKEN_MEMO];
+	uint64_t gen = atomic_load(&key_gen);
+	if (len < TOKEN_MEMO_LEN && m->gen == gen && m->len == len && memcmp(m->tok, token, len) == 0 &&
+	    m->cl.exp > now) {
+		*cl = m->cl;
+		return true;
+	}
+	if (!jwt_verify(signing_key, signing_key_len, token, now, cl, e))
+		return false;
+	if (len < TOKEN_MEMO_LEN) {
+		memcpy(m->tok, token, len);
+		m->len = len;
+		m->cl = *cl;
+		m->gen = gen;
+	}
+	return true;
+}
+
 bool auth_authenticate(db_conn_t *c, const char *token, auth_principal_t *out, err_t *e)
 {
 	jwt_claims_t cl;
-	if (!jwt_verify(signing_key, signing_key_len, token, time_now_s(), &cl, e))
+	if (!verify_token(token, &cl, e))
 		return false;
 	db_stmt_t *s = db_prepare(c, "SELECT revoked_at, user_id FROM sessions WHERE id = ?", e);
 	if (!s)

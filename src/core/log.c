@@ -96,6 +96,11 @@ void log_msg(log_level_t level, const char *msg, ...)
 	buf_cleanup(&f);
 }
 
+bool log_enabled(log_level_t level)
+{
+	return level >= min_level;
+}
+
 void log_raw(log_level_t level, const char *msg, const char *json_fields)
 {
 	if (level < min_level)

@@ -17,6 +17,8 @@
 typedef enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level_t;
 
 void log_set_level(log_level_t level);
+/* Whether a record at this level would be written (to skip building one that would not). */
+bool log_enabled(log_level_t level);
 bool log_parse_level(const char *s, log_level_t *out);
 
 /* The request id of the calling thread ("" when none). */

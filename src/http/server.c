@@ -742,6 +742,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ok;
 }
 
+/* Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF): a log line stays JSON. */
+static bool utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80	      ? 0
+			: (*p & 0xE0) == 0xC0 ? 1
+			: (*p & 0xF0) == 0xE0 ? 2
+			: (*p & 0xF8) == 0xF0 ? 3
+					      : -1;
+		if (n < 0 || (n == 1 && *p < 0xC2) || (n == 3 && *p > 0xF4))
+			return false;
+		uint32_t cp = n ? *p & (0x3F >> n) : *p;
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3F);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -757,16 +783,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	int status = r->status ? r->status : 499; /* client went away before an answer */
 	metrics_observe_request(r->route_label, r->method, status, secs);
 	bool quiet = (r->flags & HTTP_ROUTE_NOLOG) && status < 400;
-	if (!quiet) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s, s:b}", "request_id", r->rid, "method",
-				      r->method, "path", r->path, "status", status, "ms", secs * 1000.0, "ip",
-				      r->ip, "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-		char *s = jx_dump(j);
-		/* strip the braces: log_raw wants the fields only */
-		s[strlen(s) - 1] = '\0';
-		log_raw(status >= 500 ? LOG_ERROR : LOG_INFO, "request", s + 1);
-		free(s);
-		json_decref(j);
+	log_level_t level = status >= 500 ? LOG_ERROR : LOG_INFO;
+	if (!quiet && log_enabled(level)) { /* the fields, written straight into one buffer */
+		buf_t f;
+		buf_init(&f);
+		char num[64];
+		buf_puts(&f, "\"request_id\":");
+		buf_put_json_string(&f, r->rid);
+		buf_puts(&f, ",\"method\":");
+		buf_put_json_string(&f, r->method && utf8_ok(r->method) ? r->method : "?");
+		buf_puts(&f, ",\"path\":");
+		buf_put_json_string(&f, r->path && utf8_ok(r->path) ? r->path : "(not UTF-8)");
+		snprintf(num, sizeof(num), ",\"status\":%d,\"ms\":%.3f,\"ip\":", status, secs * 1000.0);
+		buf_puts(&f, num);
+		buf_put_json_string(&f, r->ip);
+		buf_puts(&f, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ",\"completed\":true"
+									: ",\"completed\":false");
+		log_raw(level, "request", f.data);
+		buf_cleanup(&f);
 	}
 	if (r->resp)
 		MHD_destroy_response(r->resp);
