@@ -285,8 +285,9 @@ char *api_posts_page(const post_t *items, int n, const uint32_t *reasons, const 
 #define FRAG_SLOTS 16384 /* direct-mapped by post id; about 800 bytes each when used */
 
 typedef struct {
-	int64_t id, at_ms;
+	int64_t id, at_ms, author;
 	uint32_t gen;
+	bool priv; /* private now: only its author sees it, even on a page ranked before */
 	char *json, *game, *username;
 	size_t len;
 } frag_t;
@@ -305,6 +306,8 @@ static void frag_init(void)
 typedef struct {
 	char *json, *game, *username; /* owned copies; json NULL: the post is gone */
 	size_t len;
+	int64_t author;
+	bool priv;
 } frag_copy_t;
 
 static void frag_copy_clear(frag_copy_t *f)
@@ -329,6 +332,8 @@ static bool frag_get(int64_t id, int ttl, int64_t now, frag_copy_t *out)
 		out->len = f->len;
 		out->game = f->game ? xstrdup(f->game) : NULL;
 		out->username = f->username ? xstrdup(f->username) : NULL;
+		out->author = f->author;
+		out->priv = f->priv;
 		hit = true;
 	}
 	pthread_rwlock_unlock(&frag_mu[at % FRAG_LOCKS]);
@@ -350,7 +355,9 @@ static void frag_put(int64_t id, uint32_t gen, int64_t now, const frag_copy_t *i
 	free(f->username);
 	*f = (frag_t){.id = id,
 		      .at_ms = now,
+		      .author = in->author,
 		      .gen = gen,
+		      .priv = in->priv,
 		      .json = json,
 		      .game = game,
 		      .username = username,
@@ -387,7 +394,9 @@ bool api_feed_page(db_conn_t *c, const int64_t *ids, const uint32_t *reasons, in
 		post_write_shared(&b, p);
 		frag_copy_t f = {.len = b.len,
 				 .game = p->game ? xstrdup(p->game) : NULL,
-				 .username = p->author.username[0] ? xstrdup(p->author.username) : NULL};
+				 .username = p->author.username[0] ? xstrdup(p->author.username) : NULL,
+				 .author = p->user_id,
+				 .priv = strcmp(p->visibility, "private") == 0};
 		f.json = buf_steal(&b);
 		for (int k = 0; k < nmiss; k++)
 			if (miss[k] == p->id && ttl > 0)
@@ -407,8 +416,9 @@ bool api_feed_page(db_conn_t *c, const int64_t *ids, const uint32_t *reasons, in
 		buf_puts(&b, "{\"items\":[");
 		bool first = true;
 		for (int i = 0; i < n; i++) {
-			if (!got[i].json)
-				continue; /* deleted, or its author disabled, since the page was made */
+			if (!got[i].json || (got[i].priv && got[i].author != viewer))
+				continue; /* deleted, its author disabled, or made private since the page was
+					     made */
 			if (!first)
 				buf_putc(&b, ',');
 			first = false;

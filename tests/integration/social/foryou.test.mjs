@@ -75,6 +75,21 @@ test('/feed/for-you: posts of others, each with a non-empty list of reasons; nev
   assert.ok(hit.reasons.some((r) => r.includes(`@${c.username}`)), JSON.stringify(hit.reasons));
 });
 
+test('a post made private leaves For you at once, even from a page ranked before (the ranking is reused for 30 s)', async () => {
+  const me = await s.author();
+  const first = await forYou(me);
+  const target = first.find((p) => p.author.id === a.user.id);
+  assert.ok(target, 'one of a\'s posts is in For you');
+  expectStatus(await s.api('PATCH', `${API}/posts/${target.id}`, { visibility: 'private' }, { token: a.access_token }), 200);
+  try {
+    const again = await forYou(me);
+    assert.ok(!again.some((p) => p.id === target.id), 'the private post is gone');
+    assert.deepEqual(again.map((p) => p.id), first.map((p) => p.id).filter((id) => id !== target.id), 'the rest as ranked before');
+  } finally {
+    expectStatus(await s.api('PATCH', `${API}/posts/${target.id}`, { visibility: 'public' }, { token: a.access_token }), 200);
+  }
+});
+
 test('a followers-only post reaches the For you of followers, never of anyone else', async () => {
   const fan = await s.user();
   const stranger = await s.user();
