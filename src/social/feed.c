@@ -336,7 +336,7 @@ static int cmp_row_desc(const void *x, const void *y)
 
 static bool read_rows(db_stmt_t *s, row_t *rows, int cap, int *n, err_t *e)
 {
-	int rc;
+	int rc = DB_DONE; /* full already: nothing to read */
 	while (*n < cap && (rc = db_step(s, e)) == DB_ROW) {
 		row_t *r = &rows[(*n)++];
 		r->id = db_col_i64(s, 0);
@@ -525,7 +525,7 @@ static bool cand_query(db_conn_t *c, const char *sql, const char *text, int64_t 
 	db_bind_i64(s, k, limit);
 	out->v = xcalloc((size_t)limit, sizeof(cand_t));
 	out->n = 0;
-	int rc;
+	int rc = DB_DONE; /* limit 0: nothing to read */
 	while (out->n < limit && (rc = db_step(s, e)) == DB_ROW) {
 		read_cand(s, &out->v[out->n]);
 		out->v[out->n++].reasons = reasons;
