@@ -511,6 +511,8 @@ bool comments_create(db_conn_t *c, int64_t post_id, int64_t user_id, const char 
 	if (rc == DB_ROW)
 		read_comment(s, out);
 	db_finish(s);
+	if (rc == DB_DONE) /* its post was deleted (and the comment with it) right after it was made */
+		return post_missing(e);
 	return rc == DB_ROW;
 }
 
