@@ -44,7 +44,8 @@ const config_setting_t config_settings[] = {
     {"COSMIV_JOB_LEASE_S", NULL, "60", "a job whose worker stopped heartbeating is run again after this"},
     {"COSMIV_UPLOAD_EXPIRY_S", NULL, "86400", "unfinished uploads are deleted after this many seconds"},
     {"COSMIV_FEED_CACHE_MS", NULL, "1000",
-     "signed-out pages of New and Trending are served from a per-node cache this long; 0 turns it off"},
+     "feed pages and rendered posts are served from a per-node cache this long (a signed-in reader's "
+     "own changes show at once); 0 turns it off"},
     {"COSMIV_RATE_UPLOAD_PER_MIN", NULL, "30", "uploads a user may start per minute"},
     {"COSMIV_FREE_MAX_UPLOAD_BYTES", NULL, "4294967296", "largest upload on the free plan (4 GiB)"},
     {"COSMIV_PRO_MAX_UPLOAD_BYTES", NULL, "21474836480", "largest upload on the pro plan (20 GiB)"},
