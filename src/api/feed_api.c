@@ -56,9 +56,7 @@ static void micro_init(void)
 
 static micro_t *micro_slot(const char *key, bool signed_in, pthread_rwlock_t **mu)
 {
-	uint32_t h = 2166136261u;
-	for (const char *p = key; *p; p++)
-		h = (h ^ (uint32_t)(unsigned char)*p) * 16777619u;
+	uint32_t h = hash_bytes(key, strlen(key));
 	pthread_once(&micro_once, micro_init);
 	*mu = &micro_mu[h % MICRO_LOCKS];
 	return signed_in ? &viewer_pages[h % VIEWER_SLOTS] : &micro[h % MICRO_SLOTS];

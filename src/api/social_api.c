@@ -79,10 +79,7 @@ static _Thread_local sig_slot_t sig_cache[SIG_SLOTS];
 static void jw_signed(buf_t *b, const char *path)
 {
 	int64_t exp = api_signed_exp();
-	uint32_t h = 2166136261u;
-	for (const char *q = path; *q; q++)
-		h = (h ^ (uint32_t)(unsigned char)*q) * 16777619u;
-	sig_slot_t *slot = &sig_cache[h % SIG_SLOTS];
+	sig_slot_t *slot = &sig_cache[hash_bytes(path, strlen(path)) % SIG_SLOTS];
 	if (slot->exp != exp || strcmp(slot->path, path) != 0) {
 		if (!str_copy(slot->path, sizeof(slot->path), path))
 			slot->path[0] = '\0'; /* too long to remember: signed every time */
@@ -416,9 +413,9 @@ bool api_feed_page(db_conn_t *c, const int64_t *ids, const uint32_t *reasons, in
 		buf_puts(&b, "{\"items\":[");
 		bool first = true;
 		for (int i = 0; i < n; i++) {
+			/* gone since the page was made: deleted, its author disabled, or made private */
 			if (!got[i].json || (got[i].priv && got[i].author != viewer))
-				continue; /* deleted, its author disabled, or made private since the page was
-					     made */
+				continue;
 			if (!first)
 				buf_putc(&b, ',');
 			first = false;

@@ -481,10 +481,7 @@ static bool verify_token(const char *token, jwt_claims_t *cl, err_t *e)
 {
 	int64_t now = time_now_s();
 	size_t len = strnlen(token, TOKEN_MEMO_LEN);
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint32_t)(unsigned char)token[i]) * 16777619u;
-	__typeof__(&token_memo[0]) m = &token_memo[h % TOKEN_MEMO];
+	__typeof__(&token_memo[0]) m = &token_memo[hash_bytes(token, len) % TOKEN_MEMO];
 	uint64_t gen = atomic_load(&key_gen);
 	if (len < TOKEN_MEMO_LEN && m->gen == gen && m->len == len && memcmp(m->tok, token, len) == 0 &&
 	    m->cl.exp > now) {

@@ -76,6 +76,8 @@ bool str_ieq(const char *a, const char *b);
 bool str_has_prefix(const char *s, const char *prefix);
 /* Bounded copy that always terminates; returns false when truncated. */
 bool str_copy(char *dst, size_t dstlen, const char *src);
+/* FNV-1a of n bytes: the slot of a key in a small direct-mapped table (not for anything adversarial). */
+uint32_t hash_bytes(const void *p, size_t n);
 /* A heap copy of s with every occurrence of from (non-empty) replaced by to. */
 char *str_replace_all(const char *s, const char *from, const char *to);
 

@@ -341,8 +341,6 @@ static void queue_json(conn_t *c, json_t *o)
 	}
 }
 
-/* `{"op":"dispatch","s":N,` + body, queued: the loop flushes after each few events, so a
- * burst reaches a connection in one write. */
 /* The dispatch frame's text: `{"op":"dispatch","s":SEQ,` and the payload. */
 static void frame_dispatch(buf_t *b, uint64_t seq, const payload_t *p)
 {
@@ -353,6 +351,8 @@ static void frame_dispatch(buf_t *b, uint64_t seq, const payload_t *p)
 	buf_append(b, p->body, p->len);
 }
 
+/* The frame, queued: the loop flushes after each few events, so a burst reaches a connection in one
+ * write. */
 static void send_dispatch(conn_t *c, uint64_t seq, const payload_t *p)
 {
 	if (c->state != C_OPEN)
@@ -648,9 +648,9 @@ static void conn_flush(conn_t *c)
 
 /*
  * Large fan-outs use both cores: the loop and a helper thread share the
- * connections, taking SPLIT_CHUNK of them at a time. Two jobs are split this way: writing the frames a burst
- * queued (flush_half) and routing one event to the members of a large
- * community (fanout_half, in route). One message to 10,000 members is 10,000
+ * connections, taking SPLIT_CHUNK of them at a time. Two jobs are split this
+ * way: writing the frames a burst queued (flush_half) and routing one event to
+ * the members of a large community (fanout_half, in route). One message to 10,000 members is 10,000
  * send() calls, and on loopback each also pays for the receiver's wake-up.
  * A chunk touches only its own sessions and connections; whatever needs the
  * loop's lists (the flush list, destroying, closing) the loop does once all
@@ -1250,7 +1250,7 @@ static void deliver_to(session_t *s, payload_t *p, int64_t exclude)
 }
 
 /*
- * One event to the sessions of a large community, in two halves (split_run):
+ * One event to the sessions of a large community, on both threads (split_run):
  * the permission check, the resume buffer, the frame and, when no other event
  * waits behind this one, the send itself, so that the first members receive
  * it while the rest are still being routed. With events waiting, frames are
@@ -1264,7 +1264,7 @@ typedef struct {
 	bool channel, direct;
 } fanout_t;
 
-/* What a half leaves for the loop: owned by the gateway, reused from event to event. */
+/* What each thread leaves for the loop: owned by the gateway, reused from event to event. */
 static struct fanout_out {
 	int refs;	  /* resume-buffer references taken on the payload */
 	conn_t **touched; /* connections with queued frames, broken, or slow */
@@ -1315,7 +1315,7 @@ static void fanout_half(void *job, int part, int lo, int hi)
 static void fanout(fanout_t *f, int n)
 {
 	split_run(fanout_half, f, n);
-	for (int part = 0; part < 2; part++) { /* the loop's share of the work, after both halves */
+	for (int part = 0; part < 2; part++) { /* the loop's share of the work, after both threads */
 		struct fanout_out *o = &fo[part];
 		f->p->refs += o->refs;
 		for (int i = 0; i < o->ndropped; i++)

@@ -729,9 +729,8 @@ static void pool_merge(cands_t *pool, int *cap, const cands_t *src)
 	pool->n += src->n;
 }
 
-/* One entry per post, with the reasons of every source that found it. */
-/* Folds a post found by several sources into its first copy (with every source's reasons), in one pass
- * over an open-addressing table of the ids kept. */
+/* One entry per post: a post found by several sources is folded into its first copy, with every
+ * source's reasons, in one pass over an open-addressing table of the ids kept. */
 static void pool_dedupe(cands_t *pool)
 {
 	if (pool->n < 2)

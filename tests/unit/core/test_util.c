@@ -367,6 +367,16 @@ static void test_str_ieq_and_prefix(void **state)
 	assert_false(str_has_prefix("Postgres://", "postgres://"));
 }
 
+/* FNV-1a 32-bit test vectors */
+static void test_hash_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(hash_bytes("", 0), 0x811c9dc5u);
+	assert_int_equal(hash_bytes("a", 1), 0xe40c292cu);
+	assert_int_equal(hash_bytes("foobar", 6), 0xbf9cf968u);
+	assert_int_equal(hash_bytes("foobarX", 6), hash_bytes("foobar", 6)); /* n bytes, not the string */
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -391,6 +401,7 @@ int main(void)
 	    cmocka_unit_test(test_str_replace_all),
 	    cmocka_unit_test(test_buf_put_json_string),
 	    cmocka_unit_test(test_str_ieq_and_prefix),
+	    cmocka_unit_test(test_hash_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
