@@ -111,6 +111,15 @@ export async function startServer({ env = {}, dataDir, databaseUrl, webDir, keep
       if (ct.includes('json') && text) parsed = JSON.parse(text);
       return { status: res.status, headers: res.headers, body: parsed };
     },
+    /** Polls GET /api/v2/jobs/{id} until the job leaves available/running/retryable (a video is
+     *  marked ready by its job a moment before the job itself is recorded completed). */
+    async waitJob(id, token, timeoutMs = 30000) {
+      for (const end = Date.now() + timeoutMs; ;) {
+        const r = await srv.api('GET', `/api/v2/jobs/${id}`, undefined, { token });
+        if (r.status !== 200 || !['available', 'running', 'retryable'].includes(r.body.state) || Date.now() > end) return r;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
     async register(overrides = {}) {
       const username = overrides.username ?? uniq('player');
       const req = { username, email: `${username}@example.com`, password: 'correct horse battery', ...overrides };

@@ -43,7 +43,7 @@ test('cosmiv worker processes jobs for a serve node without workers; a killed wo
     const w2 = startWorker(srv);
     const r2 = await waitFor(srv, `/api/v2/videos/${v2.id}`, u.access_token, (v) => v.status !== 'processing', 240000);
     assert.equal(r2.status, 'ready', r2.error);
-    const j = (await srv.api('GET', `/api/v2/jobs/${v2.job_id}`, undefined, { token: u.access_token })).body;
+    const j = (await srv.waitJob(v2.job_id, u.access_token)).body;
     assert.equal(j.state, 'completed');
     assert.equal(j.attempts, 2);
     w2.p.kill('SIGTERM');

@@ -121,7 +121,7 @@ test('a 10-minute 1080p recording: chunked upload, live progress, ranked highlig
     assert.ok(hit.end_s - hit.start_s >= 3 && hit.end_s - hit.start_s <= 20, JSON.stringify(hit));
     assert.ok(hit.reasons.length >= 1 && hit.reasons.every((r) => typeof r === 'string' && r.length > 3));
   }
-  const j = await srv.api('GET', `/api/v2/jobs/${ready.job_id}`, undefined, { token: user.access_token });
+  const j = await srv.waitJob(ready.job_id, user.access_token);
   assert.equal(j.body.state, 'completed');
   assert.ok(j.body.timings_ms.total > 0);
 

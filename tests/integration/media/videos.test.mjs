@@ -99,7 +99,7 @@ test('upload → processing → ready with metadata, thumbnail, playback and hig
   assert.ok(top.score > 0 && top.score <= 1);
   assert.ok(top.reasons.length >= 1 && top.reasons.every((x) => typeof x === 'string' && x.length > 3));
   // the job: completed, with per-stage timings
-  const j = await srv.api('GET', `/api/v2/jobs/${ready.job_id}`, undefined, { token: alice.access_token });
+  const j = await srv.waitJob(ready.job_id, alice.access_token);
   assert.equal(j.body.state, 'completed');
   for (const k of ['probe', 'decode', 'features', 'sandbox', 'total']) assert.ok(k in j.body.timings_ms, k);
   // feedback
@@ -129,7 +129,7 @@ test('an identical upload reuses the analysis', async () => {
   const v = await newVideo(alice, game, 'again');
   const r = await waitFor(srv, `/api/v2/videos/${v.id}`, alice.access_token, done);
   assert.equal(r.status, 'ready');
-  const j = await srv.api('GET', `/api/v2/jobs/${r.job_id}`, undefined, { token: alice.access_token });
+  const j = await srv.waitJob(r.job_id, alice.access_token);
   assert.ok('reused_analysis' in j.body.timings_ms, JSON.stringify(j.body.timings_ms));
   const a = await srv.api('GET', `/api/v2/videos/${ready.id}/highlights`, undefined, { token: alice.access_token });
   const b = await srv.api('GET', `/api/v2/videos/${r.id}/highlights`, undefined, { token: alice.access_token });
@@ -167,7 +167,7 @@ test('broken and hostile files fail with a clear reason and nothing else is affe
     assert.equal(r.status, 'failed', name);
     assert.match(r.error, reason, `${name}: ${r.error}`);
     assert.doesNotMatch(r.error, /root:x:0/, name);
-    const j = await srv.api('GET', `/api/v2/jobs/${r.job_id}`, undefined, { token: alice.access_token });
+    const j = await srv.waitJob(r.job_id, alice.access_token);
     assert.equal(j.body.state, 'discarded', name);
   }
   // the good video is untouched and the server is healthy
