@@ -11,8 +11,8 @@
 //   PHASE p (paced): one message every 1/RATE s, not waiting for the answers.
 // Prints one JSON line: {phase, posted, failed, statuses, first_send_us, last_send_us, last_answer_us}.
 //
-// BASE_URL redis://HOST:PORT/COMMUNITY_ID instead: no HTTP; each message is PUBLISHed
-// on the Redis channel cosmiv:events the way src/gateway/bus.c publishes a
+// BASE_URL redis://HOST:PORT/COMMUNITY_ID instead: no HTTP; each message is appended
+// (XADD) to the Redis stream cosmiv:events the way src/gateway/bus.c publishes a
 // MESSAGE_CREATE (the envelope {t, sc, c, ch, u, x, f, d}, d the message object
 // the API would have stored), for a Cosmiv build without the messages API. The
 // author's username comes from BENCH_GW_USERS ("id username room" lines).
@@ -41,7 +41,7 @@ let lastSend = 0;
 let lastAnswer = 0;
 let firstError = '';
 
-// ---- Redis: PUBLISH over one connection, answers (":N") read in order ----
+// ---- Redis: XADD over one connection, answers (a bulk string id, or "-ERR …") read in order ----
 let redis = null;
 const redisWaiters = [];
 let redisBuf = '';
@@ -63,6 +63,13 @@ if (base.startsWith('redis://')) {
     let nl;
     while ((nl = redisBuf.indexOf('\r\n')) >= 0) {
       const line = redisBuf.slice(0, nl);
+      if (line.startsWith('$') && line !== '$-1') { // "$N" then the id on its own line
+        const nl2 = redisBuf.indexOf('\r\n', nl + 2);
+        if (nl2 < 0) break;
+        redisBuf = redisBuf.slice(nl2 + 2);
+        redisWaiters.shift()?.('+id');
+        continue;
+      }
       redisBuf = redisBuf.slice(nl + 2);
       redisWaiters.shift()?.(line);
     }
@@ -96,7 +103,9 @@ function publish(i, content) {
   const n = Buffer.byteLength(ev);
   return new Promise((resolve) => {
     redisWaiters.push(resolve);
-    redis.write(`*3\r\n$7\r\nPUBLISH\r\n$13\r\ncosmiv:events\r\n$${n}\r\n${ev}\r\n`);
+    const args = ['XADD', 'cosmiv:events', 'MAXLEN', '~', '20000', '*', 'd'];
+    const head = args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
+    redis.write(`*${args.length + 1}\r\n${head}$${n}\r\n${ev}\r\n`);
   });
 }
 
@@ -108,12 +117,12 @@ async function post(i) {
   content += 'x'.repeat(Math.max(0, bytes - content.length));
   if (redis) {
     const answer = await publish(i, content);
-    const ok = /^:[1-9]/.test(answer);
+    const ok = answer === '+id';
     statuses[ok ? 'published' : answer] = (statuses[ok ? 'published' : answer] || 0) + 1;
     if (ok) posted++;
     else {
       failed++;
-      if (!firstError) firstError = `PUBLISH answered ${answer} (no subscriber: is cosmiv using this Redis?)`;
+      if (!firstError) firstError = `XADD answered ${answer}`;
     }
     lastAnswer = us();
     return;

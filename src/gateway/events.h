@@ -3,7 +3,7 @@
  *
  * Domain and API code publish an event after the change has committed; the
  * gateway delivers it as a `dispatch` frame to every session allowed to see
- * it. With Redis configured events cross nodes through pub/sub; otherwise
+ * it. With Redis configured events cross nodes through a Redis stream; otherwise
  * they stay in the process. Publishing never blocks on slow clients and
  * never fails the request that caused it (a lost live event is repaired by
  * the client's next fetch; the data itself is in the database).
@@ -49,7 +49,7 @@ void events_publish(const event_t *ev, json_t *d);
 /* ==== The bus (gateway/bus.c) ==== */
 
 /* Where published events go: a local delivery function (the gateway), and
- * Redis pub/sub when url is set. deliver NULL with Redis: publish only (a
+ * the Redis stream cosmiv:events when url is set. deliver NULL with Redis: publish only (a
  * `cosmiv worker`). Without either, events are dropped: nothing listens. */
 typedef void (*events_deliver_fn)(const char *json, size_t len);
 bool events_start(const char *redis_url, events_deliver_fn deliver);

@@ -348,30 +348,27 @@ bool kv_del(const char *key)
 	return ok;
 }
 
-bool kv_publish(const char *channel, const void *msg, size_t n)
+bool kv_append(const char *stream, const void *msg, size_t n, long maxlen)
 {
 	redisContext *c = use_redis ? redis_conn() : NULL;
 	if (!c)
 		return false;
-	redisReply *r = redisCommand(c, "PUBLISH cosmiv:%s %b", channel, msg, n);
-	bool ok = r && r->type == REDIS_REPLY_INTEGER;
+	redisReply *r = redisCommand(c, "XADD cosmiv:%s MAXLEN ~ %ld * d %b", stream, maxlen, msg, n);
+	bool ok = r && r->type == REDIS_REPLY_STRING;
 	freeReplyObject(r);
 	return ok;
 }
 
-void *kv_subscriber(const char *channel)
+void *kv_blocking_conn(const char *name)
 {
 	redisContext *c = use_redis ? redis_open() : NULL;
 	if (!c)
 		return NULL;
-	redisReply *r = redisCommand(c, "SUBSCRIBE cosmiv:%s", channel);
-	bool ok = r && r->type == REDIS_REPLY_ARRAY;
-	freeReplyObject(r);
-	if (!ok) {
-		redisFree(c);
-		return NULL;
+	if (name) { /* shows in CLIENT LIST: whose connection this is */
+		redisReply *r = redisCommand(c, "CLIENT SETNAME %s", name);
+		freeReplyObject(r);
 	}
-	/* Reads block until a message arrives; the owner stops the reader with shutdown(fd). */
+	/* Reads block until data arrives; the owner stops the reader with shutdown(fd). */
 	struct timeval none = {0, 0};
 	redisSetTimeout(c, none);
 	return c;

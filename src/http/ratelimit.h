@@ -43,11 +43,12 @@ bool kv_shared(void);
 bool kv_set(const char *key, const void *val, size_t n, int ttl_s);
 void *kv_get(const char *key, size_t *n);
 bool kv_del(const char *key);
-/* PUBLISH on "cosmiv:<channel>" (false without Redis or when it failed). */
-bool kv_publish(const char *channel, const void *msg, size_t n);
-/* A new connection (a redisContext *, the caller's to redisFree) subscribed to
- * "cosmiv:<channel>", reading without a timeout (stop a reader with shutdown() on
- * its fd); NULL without Redis or on failure. */
-void *kv_subscriber(const char *channel);
+/* XADD {d: msg} to the stream "cosmiv:<stream>", trimmed to about maxlen entries
+ * (false without Redis or when it failed). */
+bool kv_append(const char *stream, const void *msg, size_t n, long maxlen);
+/* A new connection of the caller's own (a redisContext *, to redisFree) for blocking
+ * reads such as XREAD BLOCK 0: no read timeout (stop a reader with shutdown() on its
+ * fd), named `name` in CLIENT LIST when not NULL; NULL without Redis or on failure. */
+void *kv_blocking_conn(const char *name);
 
 #endif

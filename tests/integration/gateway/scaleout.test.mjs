@@ -1,8 +1,9 @@
 // Two `serve` nodes on one PostgreSQL and one Redis: events cross nodes
-// through Redis pub/sub and presence lives in Redis (docs/gateway.md,
+// through a Redis stream and presence lives in Redis (docs/gateway.md,
 // "Scale-out"). Runs in the scaled-out stage of tests/run-integration.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { startServer, usingPostgres } from '../../lib/harness.mjs';
 import { openGateway } from '../../lib/gateway.mjs';
 
@@ -81,5 +82,45 @@ test('a message posted through node A reaches a gateway client on node B, once a
     assert.equal(m.d.author.id, owner.user.id);
   }
   await onB.none((f) => f.t === 'MESSAGE_CREATE', 300);
+  await onB.close();
+});
+
+test('a node whose Redis connection drops reads on from where it was: nothing published meanwhile is lost', opts, async () => {
+  const owner = await A.register();
+  const member = await B.register();
+  const api = (srv, method, path, body, u) => srv.api(method, `/api/v2${path}`, body, { token: u.access_token });
+  const com = (await api(A, 'POST', '/communities', { name: 'Flaky Link' }, owner)).body;
+  const inv = (await api(A, 'POST', `/communities/${com.id}/invites`, {}, owner)).body;
+  assert.equal((await api(B, 'POST', `/invites/${inv.code}/accept`, undefined, member)).status, 200);
+  const general = (await api(A, 'GET', `/communities/${com.id}/channels`, undefined, owner)).body.items[0];
+  const onB = await openGateway(B);
+  await onB.identify(member.access_token);
+  const redis = (...args) => execFileSync('redis-cli', ['-u', process.env.COSMIV_TEST_REDIS_URL, ...args], { encoding: 'utf8' });
+  // Freeze node B, cut its event reader's connection, and post through A while B cannot read:
+  // with a subscription (pub/sub) these messages would be gone; from the stream B reads them on.
+  const sent = [];
+  process.kill(B.proc.pid, 'SIGSTOP');
+  try {
+    const clients = redis('CLIENT', 'LIST');
+    const line = clients.split('\n').find((l) => l.includes(` name=cosmiv-events-${B.proc.pid} `));
+    assert.ok(line, `node B's event reader in CLIENT LIST:\n${clients}`);
+    assert.equal(redis('CLIENT', 'KILL', 'ID', /\bid=(\d+)/.exec(line)[1]).trim(), '1');
+    for (const content of ['while', 'B was', 'away']) {
+      const r = await api(A, 'POST', `/channels/${general.id}/messages`, { content }, owner);
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      sent.push(r.body.id);
+    }
+  } finally {
+    process.kill(B.proc.pid, 'SIGCONT');
+  }
+  for (const [i, id] of sent.entries()) {
+    const m = await onB.next((f) => f.t === 'MESSAGE_CREATE', 5000);
+    assert.equal(m.d.id, id, `message ${i} in order`);
+  }
+  await onB.none((f) => f.t === 'MESSAGE_CREATE', 300);
+  assert.match(B.logs(), /Redis event stream read failed; reconnecting/);
+  // and it keeps reading: a message after the reconnection arrives too
+  const after = await api(A, 'POST', `/channels/${general.id}/messages`, { content: 'back' }, owner);
+  assert.equal((await onB.next((f) => f.t === 'MESSAGE_CREATE')).d.id, after.body.id);
   await onB.close();
 });
