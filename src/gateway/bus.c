@@ -89,8 +89,8 @@ static bool stream_end_id(redisContext *c, bool newest, char *out, size_t size)
 					       : "XRANGE " STREAM_KEY " - + COUNT 1");
 	bool ok = r && r->type == REDIS_REPLY_ARRAY;
 	out[0] = '\0';
-	if (ok && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements >= 1 &&
-	    r->element[0]->element[0]->type == REDIS_REPLY_STRING)
+	if (ok && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements >= 1 && r->element[0]->element[0]->type == REDIS_REPLY_STRING)
 		str_copy(out, size, r->element[0]->element[0]->str);
 	freeReplyObject(r);
 	return ok;
@@ -113,13 +113,15 @@ static bool read_position(redisContext *c, char *last, size_t size)
 		return true;
 	}
 	char oldest[STREAM_ID_SIZE], newest[STREAM_ID_SIZE];
-	if (!stream_end_id(c, false, oldest, sizeof(oldest)) || !stream_end_id(c, true, newest, sizeof(newest)))
+	if (!stream_end_id(c, false, oldest, sizeof(oldest)) ||
+	    !stream_end_id(c, true, newest, sizeof(newest)))
 		return false;
 	if (!newest[0] || stream_id_cmp(newest, last) < 0) {
 		if (strcmp(last, "0-0") != 0)
-			log_warn("the Redis event stream was reset while this node was away; events published "
-				 "meanwhile may not have reached its clients",
-				 "last_seen", last, NULL);
+			log_warn(
+			    "the Redis event stream was reset while this node was away; events published "
+			    "meanwhile may not have reached its clients",
+			    "last_seen", last, NULL);
 		str_copy(last, size, "0-0");
 	} else if (stream_id_cmp(oldest, last) > 0) {
 		log_warn("events were trimmed from the Redis stream while this node was away; some may not "
@@ -140,7 +142,8 @@ static void deliver_entries(const redisReply *r, char *last, size_t size)
 	const redisReply *entries = st->element[1];
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *en = entries->element[i];
-		if (en->type != REDIS_REPLY_ARRAY || en->elements < 2 || en->element[0]->type != REDIS_REPLY_STRING)
+		if (en->type != REDIS_REPLY_ARRAY || en->elements < 2 ||
+		    en->element[0]->type != REDIS_REPLY_STRING)
 			continue;
 		str_copy(last, size, en->element[0]->str);
 		const redisReply *kv = en->element[1];
@@ -182,11 +185,15 @@ static void *subscriber(void *arg)
 			if (!atomic_load(&running))
 				break;
 		}
-		redisReply *r = redisCommand(c, "XREAD COUNT %d BLOCK 0 STREAMS " STREAM_KEY " %s", READ_BATCH, last);
+		redisReply *r =
+		    redisCommand(c, "XREAD COUNT %d BLOCK 0 STREAMS " STREAM_KEY " %s", READ_BATCH, last);
 		if (!r || c->err || r->type == REDIS_REPLY_ERROR) {
 			if (atomic_load(&running))
 				log_warn("Redis event stream read failed; reconnecting", "detail",
-					 c->err ? c->errstr : r ? r->str : "no reply", "last_seen", last, NULL);
+					 c->err ? c->errstr
+					 : r	? r->str
+						: "no reply",
+					 "last_seen", last, NULL);
 			freeReplyObject(r);
 			atomic_store(&sub_fd, -1);
 			redisFree(c);
