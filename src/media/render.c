@@ -1127,7 +1127,12 @@ bool media_thumbnail(const char *in_path, const char *out_jpeg, double at_s, int
 			w -= 2;
 		h = even_round((double)dh * w / dw);
 	}
-	buf_printf(&b, ",scale=%d:%d:flags=bicubic,setsar=1,format=yuvj420p[out]", w, h);
+	/* JPEG means BT.601 full range: convert the matrix too (the frame says which it has), or a
+	 * BT.709 source comes out with its colours shifted */
+	buf_printf(
+	    &b,
+	    ",scale=%d:%d:flags=bicubic:out_color_matrix=bt601:out_range=full,setsar=1,format=yuvj420p[out]",
+	    w, h);
 	lane_t l = {.ist = st};
 	ok = build_video_graph(&l, frame, b.data, e);
 	buf_cleanup(&b);

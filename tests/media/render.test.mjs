@@ -212,6 +212,17 @@ test('thumbnail: JPEG of the requested width, aspect kept, rotation applied', ()
   assert.deepEqual([ffprobe(f('thumb-end.jpg')).video.width], [160]);
 });
 
+test('thumbnail: the colours of a BT.709 source survive (JPEG is BT.601 full range)', () => {
+  // a red (224, 32, 32) picture stored as BT.709 limited-range YUV, as HD recordings are; read
+  // back as BT.601 without converting the matrix it would come out near (205, 9, 32)
+  ffmpeg(['-f', 'lavfi', '-i', 'color=c=0xE02020:s=320x180:d=2:r=30', '-vf', 'scale=out_color_matrix=bt709:out_range=tv,format=yuv420p',
+    '-c:v', 'libx264', '-crf', '10', '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', f('red709.mp4')]);
+  ok(['thumb', f('red709.mp4'), f('red709.jpg'), '1', '320']);
+  const rgb = execFileSync('ffmpeg', ['-v', 'error', '-i', f('red709.jpg'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+  const px = [...rgb.subarray(3 * (90 * 320 + 160), 3 * (90 * 320 + 160) + 3)]; // the centre pixel
+  for (const [i, want] of [224, 32, 32].entries()) assert.ok(Math.abs(px[i] - want) <= 8, `thumbnail pixel ${px} for (224, 32, 32)`);
+});
+
 // ---- web proxy ----
 
 test('web proxy of a VP9/Opus WebM: H.264/AAC MP4, faststart, progress', () => {
