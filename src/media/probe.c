@@ -427,6 +427,7 @@ static void fill_video(const AVFormatContext *fmt, int vi, media_info_t *out)
 	str_copy(out->video_codec, sizeof(out->video_codec), avcodec_get_name(p->codec_id));
 	const char *pf = av_get_pix_fmt_name((enum AVPixelFormat)p->format);
 	str_copy(out->pix_fmt, sizeof(out->pix_fmt), pf ? pf : "");
+	out->hdr = p->color_trc == AVCOL_TRC_SMPTE2084 || p->color_trc == AVCOL_TRC_ARIB_STD_B67;
 	AVRational fr =
 	    s->avg_frame_rate.num > 0 && s->avg_frame_rate.den > 0 ? s->avg_frame_rate : s->r_frame_rate;
 	out->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
@@ -536,5 +537,5 @@ bool media_probe_is_web_playable(const media_info_t *info)
 {
 	return info->has_video && strcmp(info->container, "mp4") == 0 &&
 	       strcmp(info->video_codec, "h264") == 0 && strcmp(info->pix_fmt, "yuv420p") == 0 &&
-	       (!info->has_audio || strcmp(info->audio_codec, "aac") == 0);
+	       !info->hdr && (!info->has_audio || strcmp(info->audio_codec, "aac") == 0);
 }

@@ -63,6 +63,7 @@ typedef struct {
 	int rotation;	      /* clockwise degrees to show it upright: 0, 90, 180 or 270 */
 	char video_codec[32]; /* "h264", "hevc", "vp9", ... */
 	char pix_fmt[32];     /* "yuv420p", ... */
+	bool hdr;	      /* PQ (HDR10) or HLG transfer: exports tone-map it to SDR */
 	int video_stream;     /* stream index, -1 when none */
 	/* audio */
 	char audio_codec[32]; /* "aac", "opus", ... */

@@ -79,6 +79,7 @@ typedef struct {
 	double t0;		   /* input time that becomes output time 0 */
 	AVRational fps;
 	int rotation;
+	bool hdr; /* PQ or HLG source: tone-mapped to SDR BT.709 (put_tonemap) */
 	bool watermark;
 	double total_s; /* for progress */
 } plan_t;
@@ -235,6 +236,28 @@ static void put_watermark(buf_t *b, int w, int h)
 	}
 }
 
+/* A PQ (HDR10) or HLG source: its code values mean light levels up to 10,000 nits. */
+static bool is_hdr(const AVCodecParameters *p)
+{
+	return p->color_trc == AVCOL_TRC_SMPTE2084 || p->color_trc == AVCOL_TRC_ARIB_STD_B67;
+}
+
+/*
+ * HDR to SDR BT.709, 8-bit: to linear light (100 nits as 1.0, as SDR white is), the
+ * BT.709 primaries, then the Möbius curve, which keeps what is within SDR's range
+ * nearly as it is and rolls the highlights off above a knee (a game's HUD and most
+ * of its picture sit at SDR levels; Hable's filmic curve darkens all of it: SDR grey
+ * came out at Y 89 instead of 126), desat=0 keeping the highlights' colour; then the
+ * BT.709 transfer and matrix. Without it the PQ code values are shown as if they
+ * were SDR: a dim, washed-out picture. zscale reads the source's transfer, matrix
+ * and primaries from each frame.
+ */
+static void put_tonemap(buf_t *b)
+{
+	buf_puts(b, ",zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=mobius:desat=0"
+		    ",zscale=t=bt709:m=bt709:r=tv,format=yuv420p");
+}
+
 /* The whole video filter graph, from [in] to [out]. */
 static char *video_graph_desc(const plan_t *pl, int fw, int fh, AVRational sar)
 {
@@ -247,6 +270,8 @@ static char *video_graph_desc(const plan_t *pl, int fw, int fh, AVRational sar)
 	/* fps rounds each frame to the nearest slot: cap the count at exactly the clip's length */
 	if (pl->trim)
 		buf_printf(&b, ",trim=end=%.6f", pl->end_abs - pl->start_abs);
+	if (pl->hdr)
+		put_tonemap(&b);
 	int dw, dh;
 	put_upright(&b, fw, fh, sar, pl->rotation, &dw, &dh);
 	int W = pl->out_w, H = pl->out_h;
@@ -433,11 +458,12 @@ static bool open_video_encoder(job_t *j, err_t *e)
 	c->gop_size = (int)lround(2 * av_q2d(pl->fps));
 	c->thread_count = CODEC_THREADS;
 	c->color_range = AVCOL_RANGE_MPEG;
-	/* The filters scale and crop but keep the colour matrix, primaries and transfer: say so. */
+	/* The filters scale and crop but keep the colour matrix, primaries and transfer (say so),
+	 * except for HDR, which they tone-map to BT.709 */
 	const AVCodecParameters *ip = j->v.ist->codecpar;
-	c->color_primaries = ip->color_primaries;
-	c->color_trc = ip->color_trc;
-	c->colorspace = ip->color_space;
+	c->color_primaries = pl->hdr ? AVCOL_PRI_BT709 : ip->color_primaries;
+	c->color_trc = pl->hdr ? AVCOL_TRC_BT709 : ip->color_trc;
+	c->colorspace = pl->hdr ? AVCOL_SPC_BT709 : ip->color_space;
 	if (j->ofmt->oformat->flags & AVFMT_GLOBALHEADER)
 		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 	AVDictionary *o = NULL;
@@ -852,6 +878,7 @@ bool media_transcode_web(const char *in_path, const char *out_mp4, const media_p
 	pl.t0 = input_t0(fmt);
 	pl.fps = output_fps(fmt->streams[vi]);
 	pl.rotation = media_stream_rotation(fmt, vi);
+	pl.hdr = is_hdr(fmt->streams[vi]->codecpar);
 	pl.total_s = input_duration(fmt, vi);
 	double dur = 0;
 	bool ok = run_job(&pl, fmt, vi, ai, out_mp4, p, &dur, e);
@@ -894,8 +921,8 @@ static bool copy_eligible(const AVFormatContext *fmt, int vi, int ai, const medi
 	if (r->watermark)
 		return false;
 	const AVCodecParameters *v = fmt->streams[vi]->codecpar;
-	if (v->codec_id != AV_CODEC_ID_H264 || v->format != AV_PIX_FMT_YUV420P)
-		return false;
+	if (v->codec_id != AV_CODEC_ID_H264 || v->format != AV_PIX_FMT_YUV420P || is_hdr(v))
+		return false; /* HDR is tone-mapped, so re-encoded */
 	if (ai >= 0 && fmt->streams[ai]->codecpar->codec_id != AV_CODEC_ID_AAC)
 		return false;
 	int dw, dh, tw, th;
@@ -960,6 +987,7 @@ bool media_render_clip(const media_clip_req_t *req, media_clip_result_t *out, er
 	pl.t0 = pl.start_abs;
 	pl.fps = output_fps(fmt->streams[vi]);
 	pl.rotation = media_stream_rotation(fmt, vi);
+	pl.hdr = is_hdr(fmt->streams[vi]->codecpar);
 	pl.total_s = end_s - req->start_s;
 	if (!run_job(&pl, fmt, vi, ai, req->out_path, req->progress, &out->duration_s, e))
 		goto out;
@@ -1119,6 +1147,8 @@ bool media_thumbnail(const char *in_path, const char *out_jpeg, double at_s, int
 	buf_t b;
 	buf_init(&b);
 	buf_puts(&b, "[in]null");
+	if (is_hdr(st->codecpar))
+		put_tonemap(&b);
 	put_upright(&b, frame->width, frame->height, frame->sample_aspect_ratio, rot, &dw, &dh);
 	int w = dw, h = dh;
 	if (max_width > 0 && w > max_width) {

@@ -223,6 +223,30 @@ test('thumbnail: the colours of a BT.709 source survive (JPEG is BT.601 full ran
   for (const [i, want] of [224, 32, 32].entries()) assert.ok(Math.abs(px[i] - want) <= 8, `thumbnail pixel ${px} for (224, 32, 32)`);
 });
 
+test('HDR (PQ) is tone-mapped to SDR BT.709 in exports, web proxies and thumbnails', () => {
+  // SDR white and grey carried into an HDR10 file (PQ, BT.2020, 10-bit HEVC) as a
+  // camera or console would: 100 nits of white is PQ code ~0.51, Y ~129 if shown as SDR
+  ffmpeg(['-f', 'lavfi', '-i', 'color=c=white:s=640x360:d=2:r=30,drawbox=x=0:y=0:w=320:h=360:color=0x808080:t=fill',
+    '-vf', 'zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=smpte2084:m=bt2020nc:p=bt2020:r=tv:npl=100,format=yuv420p10le',
+    '-c:v', 'libx265', '-x265-params', 'log-level=error:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc',
+    '-color_primaries', 'bt2020', '-color_trc', 'smpte2084', '-colorspace', 'bt2020nc', f('hdr10.mp4')]);
+  const luma = (file, x, y, w) => execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'])[y * w + x];
+  assert.ok(luma(f('hdr10.mp4'), 480, 180, 640) < 140, 'the source keeps PQ code values');
+  const tags = (file) => JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries',
+    'stream=pix_fmt,color_transfer,color_primaries,color_space', '-of', 'json', file])).streams[0];
+  for (const [name, args] of [['hdr-web.mp4', ['web']], ['hdr-clip.mp4', ['clip', '0.2', '1.5', '16:9', 'crop', '0']]]) {
+    ok([args[0], f('hdr10.mp4'), f(name), ...args.slice(1)]);
+    assert.deepEqual(tags(f(name)), { pix_fmt: 'yuv420p', color_space: 'bt709', color_transfer: 'bt709', color_primaries: 'bt709' });
+    const w = ffprobe(f(name)).video.width;
+    const white = luma(f(name), Math.round(w * 0.75), Math.round(w * 9 / 32), w), grey = luma(f(name), Math.round(w / 4), Math.round(w * 9 / 32), w);
+    assert.ok(white >= 180, `${name}: SDR white stays bright (Y ${white}; ~129 untouched)`);
+    assert.ok(Math.abs(grey - 126) <= 12, `${name}: SDR grey stays grey (Y ${grey} for 126)`);
+  }
+  ok(['thumb', f('hdr10.mp4'), f('hdr10.jpg'), '1', '640']);
+  const jw = luma(f('hdr10.jpg'), 480, 180, 640);
+  assert.ok(jw >= 190, `thumbnail: SDR white stays bright (Y ${jw} full range)`);
+});
+
 // ---- web proxy ----
 
 test('web proxy of a VP9/Opus WebM: H.264/AAC MP4, faststart, progress', () => {
