@@ -3,9 +3,9 @@
 // Matching is the detector's own protocol (src/media/detect_eval.c): a predicted window is a hit when
 // its temporal IoU with a not-yet-matched labelled window is >= 0.5, best score first. auto-editor's
 // kept segments have no score; they are matched in time order. The random baseline draws, 200 times,
-// as many 10-second windows as the detector returned on the real sample, uniformly over the video,
-// and averages precision, recall and F1.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+// as many 10-second windows as the detector returned on each real video, uniformly over the video,
+// pools the hits of a set's videos and averages precision, recall and F1.
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, basename } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -61,22 +61,8 @@ function mulberry32(seed) {
   };
 }
 
-function randomBaseline(truth, duration, k, draws = 200) {
-  const rnd = mulberry32(12345);
-  const acc = { precision: 0, recall: 0, f1: 0 };
-  for (let d = 0; d < draws; d++) {
-    const pred = Array.from({ length: k }, () => {
-      const s = rnd() * Math.max(0, duration - 10);
-      return { start_s: s, end_s: s + 10, score: rnd() };
-    });
-    const r = score(pred, truth);
-    for (const key of Object.keys(acc)) acc[key] += r[key] / draws;
-  }
-  return { windows: k, draws, ...acc };
-}
-
 const fmt = (x, d = 3) => (x === undefined || x === null || Number.isNaN(x) ? '-' : Number(x).toFixed(d));
-const manifest = readJson(opt('manifest'));
+const manifest = existsSync(opt('manifest')) ? readJson(opt('manifest')) : [];
 const work = opt('work');
 const rows = readFileSync(opt('measure'), 'utf8').trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
 const result = { generated_at: new Date().toISOString(), ffmpeg: opt('ffmpeg'), auto_editor: opt('auto-editor') || null,
@@ -87,7 +73,7 @@ console.log(`${'video'.padEnd(24)} ${'dur_s'.padStart(6)} ${'cosmiv_s'.padStart(
   `${'speedup'.padStart(8)} ${'cosmiv_F1'.padStart(9)} ${'ae_s'.padStart(7)} ${'ae_F1'.padStart(6)} ` +
   `${'ae0.2_s'.padStart(8)} ${'ae0.2_F1'.padStart(8)}`);
 for (const [name, tc, tf, ta, ta2] of rows) {
-  if (name === 'real') continue;
+  if (/^real\d+$/.test(name)) continue;
   const m = manifest.find((x) => x.video === `${name}.mp4`);
   const out = readJson(`${work}/${name}.cosmiv.json`);
   const cos = score(out.highlights, m.highlights);
@@ -114,23 +100,52 @@ for (const v of result.videos)
     (v.auto_editor ? `; auto-editor kept ${v.auto_editor.segments} segments` : ''));
 if (!result.auto_editor) console.log('  auto-editor: not available on this machine (apt-cache policy auto-editor)');
 
-const realEval = opt('real-eval');
-if (realEval) {
-  const ev = readJson(realEval);
-  const labels = readJson(opt('real-labels'));
-  const real = rows.find((r) => r[0] === 'real');
-  const truth = labels[0].highlights.map((h) => ({ start_s: h.start_s ?? h.start, end_s: h.end_s ?? h.end }));
-  const k = ev.videos[0].predicted;
-  const rb = randomBaseline(truth, labels[0].duration_s, Math.max(1, k));
-  result.real = { video: basename(labels[0].video), model: ev.model, seconds: Number(real[1]),
-    ffmpeg_full_decode_s: Number(real[2]), cosmiv: ev.overall, random_10s_windows: rb };
-  console.log(`\nReal sample ${labels[0].video} (${labels[0].duration_s} s, ${truth.length} labelled highlights, ` +
-    `model ${ev.model}; ${fmt(Number(real[1]), 2)} s vs full decode ${fmt(Number(real[2]), 2)} s)`);
+// Real footage: one or more labelled sets (--real-labels and --real-eval, comma-separated, in the same
+// order), pooled over each set's videos. The random baseline draws, per video, as many 10 s windows as
+// the detector returned on it, and pools the hits the same way.
+const realLabels = (opt('real-labels') || '').split(',').filter(Boolean);
+const realEvals = (opt('real-eval') || '').split(',').filter(Boolean);
+result.real = [];
+function pooledRandom(set, ev, draws = 200) {
+  const rnd = mulberry32(12345);
+  const acc = { precision: 0, recall: 0, f1: 0 };
+  for (let d = 0; d < draws; d++) {
+    let tp = 0, np = 0, nt = 0;
+    for (const [i, l] of set.entries()) {
+      const truth = l.highlights.map((h) => ({ start_s: h.start_s ?? h.start, end_s: h.end_s ?? h.end }));
+      const k = ev.videos[i].predicted;
+      const pred = Array.from({ length: k }, () => {
+        const st = rnd() * Math.max(0, l.duration_s - 10);
+        return { start_s: st, end_s: st + 10, score: rnd() };
+      });
+      const r = score(pred, truth);
+      tp += r.tp; np += r.predicted; nt += r.truth;
+    }
+    const p = np ? tp / np : nt ? 0 : 1, r = nt ? tp / nt : 1;
+    acc.precision += p / draws; acc.recall += r / draws; acc.f1 += (p + r > 0 ? (2 * p * r) / (p + r) : 0) / draws;
+  }
+  return { draws, ...acc };
+}
+for (const [i, evFile] of realEvals.entries()) {
+  const ev = readJson(evFile);
+  const set = readJson(realLabels[i]);
+  const real = rows.find((r) => r[0] === `real${i}`);
+  const nTruth = set.reduce((n, l) => n + l.highlights.length, 0);
+  const seconds = set.reduce((n, l) => n + l.duration_s, 0);
+  const rb = pooledRandom(set, ev);
+  result.real.push({ labels: realLabels[i], videos: set.map((l) => basename(l.video)), duration_s: seconds,
+    model: ev.model, seconds: Number(real[1]), ffmpeg_full_decode_s: Number(real[2]), cosmiv: ev.overall,
+    random_10s_windows: { windows: ev.overall.predicted, ...rb } });
+  console.log(`\nReal footage ${realLabels[i]}: ${set.length} video${set.length > 1 ? 's' : ''}, ${seconds} s, ` +
+    `${nTruth} labelled highlights, model ${ev.model}; cosmiv ${fmt(Number(real[1]), 2)} s vs a full decode ` +
+    `${fmt(Number(real[2]), 2)} s (all of its videos)`);
   console.log(`${'method'.padEnd(28)} ${'pred'.padStart(5)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'F1'.padStart(6)}`);
-  console.log(`${'cosmiv highlights'.padEnd(28)} ${String(k).padStart(5)} ${fmt(ev.overall.precision).padStart(9)} ` +
+  console.log(`${'cosmiv highlights'.padEnd(28)} ${String(ev.overall.predicted).padStart(5)} ${fmt(ev.overall.precision).padStart(9)} ` +
     `${fmt(ev.overall.recall).padStart(7)} ${fmt(ev.overall.f1).padStart(6)}   (mAP ${fmt(ev.overall.map)})`);
-  console.log(`${`random 10 s windows (x${rb.draws})`.padEnd(28)} ${String(rb.windows).padStart(5)} ` +
+  console.log(`${`random 10 s windows (x${rb.draws})`.padEnd(28)} ${String(ev.overall.predicted).padStart(5)} ` +
     `${fmt(rb.precision).padStart(9)} ${fmt(rb.recall).padStart(7)} ${fmt(rb.f1).padStart(6)}`);
+  for (const v of ev.videos)
+    console.log(`  ${v.video}: truth ${v.truth}, predicted ${v.predicted}, hits ${v.tp}`);
 }
 const out = opt('out');
 mkdirSync(dirname(out), { recursive: true });

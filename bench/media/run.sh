@@ -5,10 +5,13 @@
 #   peers    Debian's auto-editor (a loudness-based cutter), when installable: its time and the F1
 #            of the segments it keeps;
 #   quality  F1 of each method against the generated ground truth, and precision / recall / F1 on
-#            the real labelled sample (../shared/media/real-gameplay) next to random 10 s windows.
+#            real labelled footage next to random 10 s windows: the shared sample
+#            (../shared/media/real-gameplay) and any set recorded with its make_gameplay.sh.
 # Table on stdout, progress on stderr, figures in build/bench/media.json.
 #
-#   bash bench/media/run.sh                 env: COSMIV_BIN (build/cosmiv), REAL_DIR,
+#   bash bench/media/run.sh                 env: COSMIV_BIN (build/cosmiv),
+#                                                REAL_DIR (directories with a labels.json, ':' between),
+#                                                BENCH_MEDIA_ONLY=real (skip the generated videos),
 #                                                BENCH_MEDIA_LONG_S (600), BENCH_MEDIA_RUNS (1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,6 +28,7 @@ CACHE=build/bench/media/$key
 WORK=$(mktemp -d /tmp/cosmiv-bench-media.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$CACHE"
+ONLY=${BENCH_MEDIA_ONLY:-}
 
 log() { echo "bench/media: $*" >&2; }
 
@@ -32,13 +36,17 @@ log() { echo "bench/media: $*" >&2; }
 short=gameplay_1080p60_60s long=gameplay_1080p60_${LONG_S}s
 gen() { nice -n 10 node tests/media/gen_gameplay.mjs --out "$CACHE" --keep --size 1920x1080 --fps 60 \
   --vcodec h264 --acodec aac --preset superfast "$@" >&2; }
-log "generating the 1080p60 videos if not cached (the 10-minute one takes a while, once)"
-gen --name "$short" --duration 60 --seed 7
-gen --name "$long" --duration "$LONG_S" --seed 8
+if [ "$ONLY" != real ]; then
+  log "generating the 1080p60 videos if not cached (the 10-minute one takes a while, once)"
+  gen --name "$short" --duration 60 --seed 7
+  gen --name "$long" --duration "$LONG_S" --seed 8
+fi
 
 # ---- 2. the peer ----
 ae=""
-if command -v auto-editor >/dev/null; then
+if [ "$ONLY" = real ]; then
+  :
+elif command -v auto-editor >/dev/null; then
   ae=$(command -v auto-editor)
 elif apt-cache policy auto-editor 2>/dev/null | grep -q 'Candidate: [0-9]'; then
   if [ "$(id -u)" -eq 0 ]; then
@@ -73,7 +81,9 @@ best() { # best of RUNS runs: prints seconds; the last stdout stays in $1
 # ---- 3. measure ----
 meas="$WORK/measure.tsv"
 : >"$meas"
-for name in "$short" "$long"; do
+synthetic=("$short" "$long")
+[ "$ONLY" = real ] && synthetic=()
+for name in "${synthetic[@]}"; do
   f="$CACHE/$name.mp4"
   log "$name: cosmiv highlights"
   t_c=$(best "$WORK/$name.cosmiv.json" "$BIN" highlights "$f")
@@ -89,20 +99,25 @@ for name in "$short" "$long"; do
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$t_c" "$t_f" "$t_a" "$t_a2" >>"$meas"
 done
 
-real_json=""
-if [ -f "$REAL/labels.json" ]; then
-  log "real sample: cosmiv eval $REAL/labels.json"
-  t_r=$(best "$WORK/real.eval.json" "$BIN" eval "$REAL/labels.json" --json)
-  real_json="$WORK/real.eval.json"
-  log "real sample: full decode"
-  t_rf=$(best /dev/null ffmpeg -nostdin -hide_banner -loglevel error -i "$REAL/$(node -e \
-    'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[0].video)' "$REAL/labels.json")" -f null -)
-  printf 'real\t%s\t%s\t\t\n' "$t_r" "$t_rf" >>"$meas"
-else
-  log "no real sample at $REAL: skipped"
-fi
+real_labels="" real_evals="" i=0
+IFS=: read -r -a real_dirs <<<"$REAL"
+for dir in "${real_dirs[@]}"; do
+  if [ ! -f "$dir/labels.json" ]; then
+    log "no labelled footage at $dir: skipped"
+    continue
+  fi
+  log "real footage: cosmiv eval $dir/labels.json"
+  t_r=$(best "$WORK/real$i.eval.json" "$BIN" eval "$dir/labels.json" --json)
+  log "real footage: full decode of its videos"
+  mapfile -t vids < <(node -e 'for (const l of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")))
+    console.log(require("path").resolve(process.argv[2], l.video))' "$dir/labels.json" "$dir")
+  t_rf=$(best /dev/null bash -c 'for v; do ffmpeg -nostdin -hide_banner -loglevel error -i "$v" -f null - || exit 1; done' _ "${vids[@]}")
+  printf 'real%s\t%s\t%s\t\t\n' "$i" "$t_r" "$t_rf" >>"$meas"
+  real_labels+="${real_labels:+,}$dir/labels.json" real_evals+="${real_evals:+,}$WORK/real$i.eval.json"
+  i=$((i + 1))
+done
 
 # ---- 4. report ----
 node bench/media/report.mjs --measure "$meas" --work "$WORK" --manifest "$CACHE/manifest.json" \
-  --real-labels "$REAL/labels.json" ${real_json:+--real-eval "$real_json"} --out build/bench/media.json \
+  --real-labels "$real_labels" --real-eval "$real_evals" --out build/bench/media.json \
   --ffmpeg "$(ffmpeg -version | head -1 | cut -d' ' -f3)" --auto-editor "${ae:+$("$ae" --version 2>/dev/null | head -1)}"
