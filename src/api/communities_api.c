@@ -360,6 +360,14 @@ static void get_community(http_req_t *r)
 		json_object_set_new(j, "roles", b);
 		channels_free(chs, nch);
 		roles_free(roles, nr);
+		/* my own member record (roles, nick): what the app ranks me by, whatever the size of the
+		 * member list it has loaded */
+		member_t m;
+		if (member_get(c, id, p->user.id, &m, &e)) {
+			json_object_set_new(json_object_get(j, "me"), "member",
+					    member_json(&m, presence_get(p->user.id)));
+			member_clear(&m);
+		}
 	}
 	community_clear(&x);
 	http_json(r, 200, j);

@@ -8,6 +8,8 @@ import { request, type Page } from './api';
 export interface CommunityMe {
   joined: boolean;
   permissions: string;
+  /** my own member record (GET /communities/{id} of a member) */
+  member?: Member;
 }
 
 export interface Community {

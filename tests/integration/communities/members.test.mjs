@@ -131,6 +131,12 @@ test('members list: by user id, paginated, with roles and presence', async () =>
   assert.deepEqual(all.find((m) => m.user.id === rest[0].user.id).roles, [role.id]);
   assert.deepEqual(all.find((m) => m.user.id === rest[1].user.id).roles, []);
   expectProblem(await s.call('GET', `/communities/${com.id}/members?limit=101`, undefined, owner), 422, { field: 'limit' });
+  // GET /communities/{id} carries my own member record, whatever page of the list holds me
+  const mine = await s.call('GET', `/communities/${com.id}`, undefined, rest[0]);
+  assert.equal(mine.status, 200);
+  assert.equal(mine.body.me.member.user.id, rest[0].user.id);
+  assert.deepEqual(mine.body.me.member.roles, [role.id]);
+  assert.equal(mine.body.me.member.community_id, com.id);
 });
 
 test('audit log: moderation actions are recorded newest first; 403 without VIEW_AUDIT_LOG', async () => {

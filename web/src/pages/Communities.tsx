@@ -376,7 +376,8 @@ function CommunityView({ session, communityId, channelId }: { session: SessionSt
   const { community, channels, roles } = data;
   if (community.me?.joined === false) return <JoinPublic community={community} onJoined={refresh} />;
   const perms = communityPerms(community);
-  const me = members?.find((m) => m.user.id === myId);
+  // my rank must not depend on how much of a large member list is loaded
+  const me = members?.find((m) => m.user.id === myId) ?? community.me?.member;
   const ctx: ModContext = { community, roles, me, myId, perms };
   const settingsAllowed = ['MANAGE_COMMUNITY', 'MANAGE_ROLES', 'MANAGE_CHANNELS', 'KICK_MEMBERS', 'BAN_MEMBERS'].some((p) =>
     can(perms, p as 'MANAGE_COMMUNITY'),
@@ -691,6 +692,11 @@ function MemberList({
     <aside class={cls} aria-label="Members">
       {section('Online', online)}
       {section('Offline', offline)}
+      {ctx.community.member_count > members.length ? (
+        <p class="muted small members-more">
+          Showing {members.length} of {ctx.community.member_count} members.
+        </p>
+      ) : null}
     </aside>
   );
 }
