@@ -15,7 +15,9 @@ const config_setting_t config_settings[] = {
     {"COSMIV_LISTEN", "--listen", "127.0.0.1:8080", "HTTP listen address host:port"},
     {"COSMIV_DATABASE_URL", "--database-url", "",
      "empty: SQLite in the data directory; postgres://user@host:port/db for PostgreSQL"},
-    {"COSMIV_REDIS_URL", NULL, "", "redis://host:port/db for shared rate limits; empty: in-process"},
+    {"COSMIV_REDIS_URL", NULL, "",
+     "redis://host:port/db for shared rate limits, feed snapshots, gateway events and presence; empty: "
+     "in-process"},
     {"COSMIV_JWT_SECRET", NULL, "",
      "HS256 signing secret, at least 32 bytes; empty: generated into DATA_DIR/jwt.secret "
      "(refused in production)"},
