@@ -105,6 +105,7 @@ if (!result.auto_editor) console.log('  auto-editor: not available on this machi
 // the detector returned on it, and pools the hits the same way.
 const realLabels = (opt('real-labels') || '').split(',').filter(Boolean);
 const realEvals = (opt('real-eval') || '').split(',').filter(Boolean);
+const gameEvals = (opt('real-game-eval') || '').split(',').filter(Boolean);
 result.real = [];
 function pooledRandom(set, ev, draws = 200) {
   const rnd = mulberry32(12345);
@@ -133,9 +134,12 @@ for (const [i, evFile] of realEvals.entries()) {
   const nTruth = set.reduce((n, l) => n + l.highlights.length, 0);
   const seconds = set.reduce((n, l) => n + l.duration_s, 0);
   const rb = pooledRandom(set, ev);
+  const gev = gameEvals[i] ? readJson(gameEvals[i]) : null;
+  const grb = gev ? pooledRandom(set, gev) : null;
   result.real.push({ labels: realLabels[i], videos: set.map((l) => basename(l.video)), duration_s: seconds,
     model: ev.model, seconds: Number(real[1]), ffmpeg_full_decode_s: Number(real[2]), cosmiv: ev.overall,
-    random_10s_windows: { windows: ev.overall.predicted, ...rb } });
+    random_10s_windows: { windows: ev.overall.predicted, ...rb },
+    game_model: gev ? { model: gev.model, cosmiv: gev.overall, random_10s_windows: { windows: gev.overall.predicted, ...grb } } : null });
   console.log(`\nReal footage ${realLabels[i]}: ${set.length} video${set.length > 1 ? 's' : ''}, ${seconds} s, ` +
     `${nTruth} labelled highlights, model ${ev.model}; cosmiv ${fmt(Number(real[1]), 2)} s vs a full decode ` +
     `${fmt(Number(real[2]), 2)} s (all of its videos)`);
@@ -144,6 +148,12 @@ for (const [i, evFile] of realEvals.entries()) {
     `${fmt(ev.overall.recall).padStart(7)} ${fmt(ev.overall.f1).padStart(6)}   (mAP ${fmt(ev.overall.map)})`);
   console.log(`${`random 10 s windows (x${rb.draws})`.padEnd(28)} ${String(ev.overall.predicted).padStart(5)} ` +
     `${fmt(rb.precision).padStart(9)} ${fmt(rb.recall).padStart(7)} ${fmt(rb.f1).padStart(6)}`);
+  if (gev) {
+    console.log(`${'cosmiv --game OpenArena'.padEnd(28)} ${String(gev.overall.predicted).padStart(5)} ` +
+      `${fmt(gev.overall.precision).padStart(9)} ${fmt(gev.overall.recall).padStart(7)} ${fmt(gev.overall.f1).padStart(6)}   (mAP ${fmt(gev.overall.map)})`);
+    console.log(`${'random, as many windows'.padEnd(28)} ${String(gev.overall.predicted).padStart(5)} ` +
+      `${fmt(grb.precision).padStart(9)} ${fmt(grb.recall).padStart(7)} ${fmt(grb.f1).padStart(6)}`);
+  }
   for (const v of ev.videos)
     console.log(`  ${v.video}: truth ${v.truth}, predicted ${v.predicted}, hits ${v.tp}`);
 }

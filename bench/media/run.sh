@@ -99,7 +99,7 @@ for name in "${synthetic[@]}"; do
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$t_c" "$t_f" "$t_a" "$t_a2" >>"$meas"
 done
 
-real_labels="" real_evals="" i=0
+real_labels="" real_evals="" game_evals="" i=0
 IFS=: read -r -a real_dirs <<<"$REAL"
 for dir in "${real_dirs[@]}"; do
   if [ ! -f "$dir/labels.json" ]; then
@@ -108,16 +108,19 @@ for dir in "${real_dirs[@]}"; do
   fi
   log "real footage: cosmiv eval $dir/labels.json"
   t_r=$(best "$WORK/real$i.eval.json" "$BIN" eval "$dir/labels.json" --json)
+  # the recordings are OpenArena matches: the model compiled in for that game too
+  "$BIN" eval "$dir/labels.json" --json --game OpenArena >"$WORK/real$i.game.eval.json" 2>>"$WORK/stderr.log"
   log "real footage: full decode of its videos"
   mapfile -t vids < <(node -e 'for (const l of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")))
     console.log(require("path").resolve(process.argv[2], l.video))' "$dir/labels.json" "$dir")
   t_rf=$(best /dev/null bash -c 'for v; do ffmpeg -nostdin -hide_banner -loglevel error -i "$v" -f null - || exit 1; done' _ "${vids[@]}")
   printf 'real%s\t%s\t%s\t\t\n' "$i" "$t_r" "$t_rf" >>"$meas"
   real_labels+="${real_labels:+,}$dir/labels.json" real_evals+="${real_evals:+,}$WORK/real$i.eval.json"
+  game_evals+="${game_evals:+,}$WORK/real$i.game.eval.json"
   i=$((i + 1))
 done
 
 # ---- 4. report ----
 node bench/media/report.mjs --measure "$meas" --work "$WORK" --manifest "$CACHE/manifest.json" \
-  --real-labels "$real_labels" --real-eval "$real_evals" --out build/bench/media.json \
+  --real-labels "$real_labels" --real-eval "$real_evals" --real-game-eval "$game_evals" --out build/bench/media.json \
   --ffmpeg "$(ffmpeg -version | head -1 | cut -d' ' -f3)" --auto-editor "${ae:+$("$ae" --version 2>/dev/null | head -1)}"

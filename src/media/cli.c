@@ -98,6 +98,7 @@ typedef struct {
 	bool fast;
 	const char *dump;
 	const char *input;
+	const char *game; /* --game: the model compiled in for it, if any */
 } cli_opts_t;
 
 /* Parses the options every subcommand shares; returns 0 or an exit status. */
@@ -112,6 +113,8 @@ static int parse_args(int argc, char **argv, const char *usage, cli_opts_t *o)
 		bool takes = true;
 		if (strcmp(a, "--model") == 0 && v)
 			o->model_path = v;
+		else if (strcmp(a, "--game") == 0 && v)
+			o->game = v;
 		else if (strcmp(a, "--refine-budget") == 0 && v) {
 			if (!parse_double(v, 0.0001, 1, &o->refine_budget))
 				return usage_error(cmd, "--refine-budget takes a share of frames in (0, 1]",
@@ -159,7 +162,7 @@ static int parse_args(int argc, char **argv, const char *usage, cli_opts_t *o)
 
 static bool load_model(const cli_opts_t *o, media_model_t *m, err_t *e)
 {
-	return o->model_path ? media_model_load(o->model_path, m, e) : media_model_default(m, e);
+	return o->model_path ? media_model_load(o->model_path, m, e) : media_model_for_game(o->game, m, e);
 }
 
 /* ==== highlights ==== */
@@ -213,7 +216,7 @@ static bool dump_features(const char *path, const media_features_t *f, err_t *e)
 int media_cli_highlights(int argc, char **argv)
 {
 	static const char usage[] =
-	    "highlights FILE [--model model.json] [--no-refine] [--refine-budget SHARE] "
+	    "highlights FILE [--model model.json | --game NAME] [--no-refine] [--refine-budget SHARE] "
 	    "[--decode-all] [--dump-features OUT.tsv] [--verbose]";
 	cli_opts_t o;
 	int rc = parse_args(argc, argv, usage, &o);
@@ -292,7 +295,7 @@ static json_t *scores_json(const media_scores_t *s)
 int media_cli_eval(int argc, char **argv)
 {
 	static const char usage[] =
-	    "eval MANIFEST.json [--json] [--model model.json] [--iou 0.5] [--no-refine] "
+	    "eval MANIFEST.json [--json] [--model model.json | --game NAME] [--iou 0.5] [--no-refine] "
 	    "[--refine-budget SHARE] [--decode-all]";
 	cli_opts_t o;
 	int rc = parse_args(argc, argv, usage, &o);

@@ -83,6 +83,8 @@ typedef struct {
 	int max_highlights;    /* keep the best N per 5 minutes of video */
 	double train_f1;       /* provenance, written by `cosmiv fit`: F1 at IoU 0.5 on ... */
 	char trained_on[128];  /* ... this set */
+	char games[4][64];     /* a game model: the games it was fitted on ("games" in the file) */
+	int n_games;
 } media_model_t;
 
 /*
@@ -90,6 +92,12 @@ typedef struct {
  * non-empty, otherwise src/media/model.json as compiled into the binary.
  */
 bool media_model_default(media_model_t *m, err_t *e);
+/*
+ * The model for a video of `game` (a user's free text, may be NULL): a model
+ * compiled in for that game (src/media/model-<game>.json, matched without
+ * regard to case) when there is one, otherwise media_model_default().
+ */
+bool media_model_for_game(const char *game, media_model_t *m, err_t *e);
 bool media_model_load(const char *path, media_model_t *m, err_t *e);
 bool media_model_parse(const char *json, media_model_t *m, err_t *e);
 /* JSON text of the model (heap string, caller frees). */

@@ -11,7 +11,14 @@
  * the default (no copy in a C string to drift from it) and a deployed binary
  * needs no data file. COSMIV_MEDIA_MODEL=/path/model.json replaces it at run
  * time (e.g. a freshly fitted model), and `cosmiv highlights --model FILE`
- * for one run. Every model is validated: unknown weights, missing fields and
+ * for one run.
+ *
+ * Game models: real footage of one game differs from the synthetic set the
+ * default is fitted on (its shooting never stops), and no single set of
+ * weights over these features serves both (fitted together, the model finds
+ * nothing in the real matches). A model fitted on recorded matches of a game
+ * lists it in "games" and is compiled in the same way; a video whose game
+ * matches gets it (media_model_for_game). Every model is validated: unknown weights, missing fields and
  * out-of-range values are errors, not silently defaulted.
  */
 #include "media/detect.h"
@@ -21,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util.h"
 
@@ -35,6 +43,16 @@ __asm__(".section .rodata\n"
 	".size media_model_json_default, . - media_model_json_default\n"
 	".previous\n");
 extern const char media_model_json_default[];
+__asm__(".section .rodata\n"
+	".balign 16\n"
+	".global media_model_json_openarena\n"
+	".type media_model_json_openarena, @object\n"
+	"media_model_json_openarena:\n"
+	".incbin \"src/media/model-openarena.json\"\n"
+	".byte 0\n"
+	".size media_model_json_openarena, . - media_model_json_openarena\n"
+	".previous\n");
+extern const char media_model_json_openarena[];
 
 static bool num_field(json_t *o, const char *name, double lo, double hi, double *out, err_t *e)
 {
@@ -108,6 +126,21 @@ bool media_model_parse(const char *text, media_model_t *m, err_t *e)
 		goto out;
 	}
 	m->max_highlights = (int)mh;
+	json_t *games = json_object_get(o, "games");
+	if (games && (!json_is_array(games) || json_array_size(games) > 4)) {
+		err_set(e, ERR_INVALID, "bad_model", "games",
+			"model: \"games\" must be a list of at most 4 names");
+		goto out;
+	}
+	for (size_t i = 0; i < json_array_size(games); i++) {
+		const char *g = json_string_value(json_array_get(games, i));
+		if (!g || !*g || strlen(g) >= sizeof(m->games[0])) {
+			err_set(e, ERR_INVALID, "bad_model", "games",
+				"model: a game name must be 1-63 bytes");
+			goto out;
+		}
+		str_copy(m->games[m->n_games++], sizeof(m->games[0]), g);
+	}
 	json_t *tr = json_object_get(o, "training");
 	if (json_is_object(tr)) {
 		json_t *f1 = json_object_get(tr, "f1");
@@ -145,6 +178,19 @@ bool media_model_load(const char *path, media_model_t *m, err_t *e)
 	return ok;
 }
 
+bool media_model_for_game(const char *game, media_model_t *m, err_t *e)
+{
+	static const char *const compiled[] = {media_model_json_openarena};
+	for (size_t i = 0; game && *game && i < sizeof(compiled) / sizeof(compiled[0]); i++) {
+		if (!media_model_parse(compiled[i], m, e))
+			return false;
+		for (int k = 0; k < m->n_games; k++)
+			if (strcasecmp(m->games[k], game) == 0)
+				return true;
+	}
+	return media_model_default(m, e);
+}
+
 bool media_model_default(media_model_t *m, err_t *e)
 {
 	const char *path = getenv("COSMIV_MEDIA_MODEL");
@@ -164,6 +210,12 @@ char *media_model_to_json(const media_model_t *m)
 		      "region_drop", m->region_drop, "pre_roll_s", m->pre_roll_s, "post_roll_s",
 		      m->post_roll_s, "min_len_s", m->min_len_s, "max_len_s", m->max_len_s, "merge_gap_s",
 		      m->merge_gap_s, "max_highlights", m->max_highlights);
+	if (m->n_games) {
+		json_t *g = json_array();
+		for (int k = 0; k < m->n_games; k++)
+			json_array_append_new(g, json_string(m->games[k]));
+		json_object_set_new(o, "games", g);
+	}
 	if (m->trained_on[0])
 		json_object_set_new(
 		    o, "training",

@@ -129,7 +129,10 @@ static int process(int argc, char **argv)
 		web_ms = (double)(time_mono_ns() - t0) / 1e6;
 	}
 	band = (band_t){playable ? 10 : 60, 99, "highlights", -1};
-	media_detect_opts_t dopts = {.progress = on_detect, .progress_ctx = &band};
+	media_model_t model;
+	if (!media_model_for_game(arg(argc, argv, "--game"), &model, &e))
+		goto out;
+	media_detect_opts_t dopts = {.progress = on_detect, .progress_ctx = &band, .model = &model};
 	media_result_t res;
 	if (!media_detect_highlights(in, &dopts, &res, &e))
 		goto out;

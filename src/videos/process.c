@@ -133,16 +133,20 @@ static bool copy_object(const char *from, const char *to, const char *tmpdir, er
 	return ok;
 }
 
-/* true with *done when a ready twin was found and copied. */
+/* true with *done when a ready twin was found and copied. A twin is the same file of the same game
+ * (the game picks the detector's model: media_model_for_game). */
 static bool reuse_twin(db_conn_t *c, const video_t *v, const char *tmpdir, bool *done, err_t *e)
 {
 	*done = false;
-	db_stmt_t *s = db_prepare(
-	    c, "SELECT id FROM videos WHERE sha256 = ? AND status = 'ready' AND id <> ? LIMIT 1", e);
+	db_stmt_t *s = db_prepare(c,
+				  "SELECT id FROM videos WHERE sha256 = ? AND status = 'ready' AND id <> ?"
+				  " AND lower(coalesce(game, '')) = lower(?) LIMIT 1",
+				  e);
 	if (!s)
 		return false;
 	db_bind_text(s, 1, v->sha256);
 	db_bind_i64(s, 2, v->id);
+	db_bind_text(s, 3, v->has_game ? v->game : "");
 	int rc = db_step(s, e);
 	int64_t twin_id = rc == DB_ROW ? db_col_i64(s, 0) : 0;
 	db_finish(s);
@@ -391,9 +395,23 @@ static bool process_video(jobs_ctx_t *ctx, const job_t *job, bool *permanent, er
 		 (long long)(pro ? cfg->pro_max_upload_bytes : cfg->free_max_upload_bytes));
 	snprintf(mem, sizeof(mem), "%lld", (long long)cfg->media_memory_bytes);
 	snprintf(cpu, sizeof(cpu), "%d", cfg->media_timeout_s * 2);
-	const char *args[] = {"media-job",	"process", "--in",	  src,	     "--out",	 dir,
-			      "--max-duration", max_dur,   "--max-bytes", max_bytes, "--memory", mem,
-			      "--cpu",		cpu,	   NULL};
+	const char *args[] = {"media-job",
+			      "process",
+			      "--in",
+			      src,
+			      "--out",
+			      dir,
+			      "--max-duration",
+			      max_dur,
+			      "--max-bytes",
+			      max_bytes,
+			      "--memory",
+			      mem,
+			      "--cpu",
+			      cpu,
+			      v.has_game ? "--game" : NULL,
+			      v.game,
+			      NULL};
 	if (!videos_run_media(ctx, args, &result, e)) {
 		if (e->kind == ERR_INVALID) {
 			*permanent = true;

@@ -155,3 +155,20 @@ test('COSMIV_MEDIA_MODEL selects the model; an invalid model is refused with a r
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /unknown feature "nonsense"/);
 });
+
+test('--game picks the model compiled in for that game (any case); another game gets the default', async () => {
+  const file = join(dir, 'synth_vp9_opus.webm');
+  const oa = JSON.parse(readFileSync(join(ROOT, 'src/media/model-openarena.json'), 'utf8'));
+  const def = JSON.parse(readFileSync(join(ROOT, 'src/media/model.json'), 'utf8'));
+  assert.deepEqual(oa.games, ['OpenArena']);
+  for (const [game, version] of [['OpenArena', oa.version], ['openarena', oa.version], ['Valorant', def.version]]) {
+    const r = await run(['highlights', file, '--game', game]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).model, version, game);
+  }
+  const bad = join(dir, 'games.json');
+  writeFileSync(bad, JSON.stringify({ ...oa, games: 'OpenArena' }));
+  const r = await run(['highlights', file], { COSMIV_MEDIA_MODEL: bad });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /"games" must be a list/);
+});

@@ -23,9 +23,9 @@ after(async () => {
   assert.equal((await srv.stop()).code, 0, srv.logs());
 });
 
-async function newVideo(user, file, title = 'match') {
+async function newVideo(user, file, title = 'match', game = 'Test Arena') {
   const upload_id = await tusUpload(srv, user.access_token, file);
-  const r = await srv.api('POST', '/api/v2/videos', { upload_id, title, game: 'Test Arena' }, { token: user.access_token });
+  const r = await srv.api('POST', '/api/v2/videos', { upload_id, title, game }, { token: user.access_token });
   assert.equal(r.status, 201, JSON.stringify(r.body));
   return r.body;
 }
@@ -137,6 +137,19 @@ test('an identical upload reuses the analysis', async () => {
   assert.equal((await srv.api('DELETE', `/api/v2/videos/${r.id}`, undefined, { token: alice.access_token })).status, 204);
   // the original still plays
   assert.equal((await srv.fetch(ready.playback_url, { headers: { Range: 'bytes=0-9' } })).status, 206);
+});
+
+test('the game picks the detector\'s model: OpenArena footage gets the OpenArena model, not another game\'s analysis', async () => {
+  const a = await srv.api('GET', `/api/v2/videos/${ready.id}/highlights`, undefined, { token: alice.access_token });
+  assert.match(a.body.items[0].model, /^synth-/, 'the default model for "Test Arena"');
+  const v = await newVideo(alice, game, 'same file, another game', 'openarena');
+  const r = await waitFor(srv, `/api/v2/videos/${v.id}`, alice.access_token, done);
+  assert.equal(r.status, 'ready', r.error);
+  const j = await srv.waitJob(r.job_id, alice.access_token);
+  assert.ok(!('reused_analysis' in j.body.timings_ms), 'analysed again: the twin is of another game');
+  const b = await srv.api('GET', `/api/v2/videos/${r.id}/highlights`, undefined, { token: alice.access_token });
+  for (const h of b.body.items) assert.match(h.model, /^openarena-/);
+  assert.equal((await srv.api('DELETE', `/api/v2/videos/${r.id}`, undefined, { token: alice.access_token })).status, 204);
 });
 
 test('a WebM (VP9/Opus) gets a web-playable H.264/AAC proxy', async () => {
