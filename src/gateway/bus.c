@@ -198,7 +198,8 @@ static void *subscriber(void *arg)
 			atomic_store(&sub_fd, -1);
 			redisFree(c);
 			c = NULL;
-			backoff(&backoff_ms);
+			if (atomic_load(&running)) /* not when events_stop() cut the read short */
+				backoff(&backoff_ms);
 			continue;
 		}
 		backoff_ms = 100;

@@ -95,7 +95,8 @@ bool media_model_default(media_model_t *m, err_t *e);
 /*
  * The model for a video of `game` (a user's free text, may be NULL): a model
  * compiled in for that game (src/media/model-<game>.json, matched without
- * regard to case) when there is one, otherwise media_model_default().
+ * regard to case) when there is one, otherwise media_model_default() (so
+ * COSMIV_MEDIA_MODEL replaces only the default).
  */
 bool media_model_for_game(const char *game, media_model_t *m, err_t *e);
 bool media_model_load(const char *path, media_model_t *m, err_t *e);

@@ -16,10 +16,11 @@
  * Game models: real footage of one game differs from the synthetic set the
  * default is fitted on (its shooting never stops), and no single set of
  * weights over these features serves both (fitted together, the model finds
- * nothing in the real matches). A model fitted on recorded matches of a game
- * lists it in "games" and is compiled in the same way; a video whose game
- * matches gets it (media_model_for_game). Every model is validated: unknown weights, missing fields and
- * out-of-range values are errors, not silently defaulted.
+ * almost nothing in the real matches). A model fitted on recorded matches of
+ * a game lists it in "games" and is compiled in the same way; a video whose
+ * game matches gets it (media_model_for_game; COSMIV_MEDIA_MODEL replaces
+ * only the default). Every model is validated: unknown weights, missing
+ * fields and out-of-range values are errors, not silently defaulted.
  */
 #include "media/detect.h"
 
