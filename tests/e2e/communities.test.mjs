@@ -467,6 +467,9 @@ test('communities: invite, live chat, typing, reactions, permissions, reconnect'
         await page.locator('#attach-clip').click();
         await page.locator(`#clip-picker .clip-pick[data-clip="${clip.id}"]`).click();
         await page.locator('#clip-bar', { hasText: 'Ace on B site' }).waitFor();
+        await page.locator('#clip-picker').waitFor({ state: 'detached' });
+        // picking a clip puts the cursor in the message box
+        await page.waitForFunction(() => document.activeElement?.id === 'chat-input');
         await page.locator('#chat-input').fill('watch this');
         const sent = page.waitForResponse((r) => /\/channels\/\d+\/messages$/.test(r.url()) && r.request().method() === 'POST');
         await page.locator('#chat-input').press('Enter');

@@ -42,7 +42,10 @@ export function Modal({
     document.addEventListener('keydown', onKey);
     return () => {
       document.removeEventListener('keydown', onKey);
-      prev?.focus?.();
+      // Give focus back only if it is still in the dialog (or nowhere): a caller that moved it on
+      // (the clip picker to the message box) keeps it, and a key pressed next goes where it was aimed.
+      const active = document.activeElement;
+      if (!active || active === document.body || box.current?.contains(active)) prev?.focus?.();
     };
   }, []);
   return (
