@@ -92,7 +92,7 @@ build/tsan/gen/%.o: build/gen/%.c
 build/tsan/cosmiv: build/tsan/src/main.o $(TSAN_OBJ)
 	$(CC) -fsanitize=thread -o $@ $^ $(PKG_LIBS)
 
-# The default detector model is embedded with .incbin, which -MMD cannot see.
+# The detector models are embedded with .incbin, which -MMD cannot see.
 build/rel/src/media/detect_model.o build/cov/src/media/detect_model.o build/tsan/src/media/detect_model.o: src/media/model.json src/media/model-openarena.json
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -22,6 +22,21 @@ after(async () => {
   for (const s of [B, A]) assert.deepEqual(await s.stop(), { code: 0, signal: null }, s.logs());
 });
 
+const api = (srv, method, path, body, u) => srv.api(method, `/api/v2${path}`, body, { token: u.access_token });
+
+/** An owner on node A, a member who joined through node B, their #general, and the member's gateway on B. */
+async function crossNodeChannel(name) {
+  const owner = await A.register();
+  const member = await B.register();
+  const com = (await api(A, 'POST', '/communities', { name }, owner)).body;
+  const inv = (await api(A, 'POST', `/communities/${com.id}/invites`, {}, owner)).body;
+  assert.equal((await api(B, 'POST', `/invites/${inv.code}/accept`, undefined, member)).status, 200);
+  const general = (await api(A, 'GET', `/communities/${com.id}/channels`, undefined, owner)).body.items[0];
+  const onB = await openGateway(B);
+  await onB.identify(member.access_token);
+  return { owner, general, onB };
+}
+
 test('an event caused through node A reaches a gateway client on node B', opts, async () => {
   const x = await A.register();
   const y = await A.register();
@@ -39,7 +54,6 @@ test('an event caused through node A reaches a gateway client on node B', opts, 
 test('presence of a client on node B is visible on node A, live and in the member list', opts, async () => {
   const owner = await A.register();
   const member = await A.register();
-  const api = (srv, method, path, body, u) => srv.api(method, `/api/v2${path}`, body, { token: u.access_token });
   const com = (await api(A, 'POST', '/communities', { name: 'Two Nodes' }, owner)).body;
   const inv = (await api(A, 'POST', `/communities/${com.id}/invites`, {}, owner)).body;
   assert.equal((await api(A, 'POST', `/invites/${inv.code}/accept`, undefined, member)).status, 200);
@@ -61,15 +75,7 @@ test('presence of a client on node B is visible on node A, live and in the membe
 });
 
 test('a message posted through node A reaches a gateway client on node B, once and in order', opts, async () => {
-  const owner = await A.register();
-  const member = await B.register();
-  const api = (srv, method, path, body, u) => srv.api(method, `/api/v2${path}`, body, { token: u.access_token });
-  const com = (await api(A, 'POST', '/communities', { name: 'Cross Node' }, owner)).body;
-  const inv = (await api(A, 'POST', `/communities/${com.id}/invites`, {}, owner)).body;
-  assert.equal((await api(B, 'POST', `/invites/${inv.code}/accept`, undefined, member)).status, 200);
-  const general = (await api(A, 'GET', `/communities/${com.id}/channels`, undefined, owner)).body.items[0];
-  const onB = await openGateway(B);
-  await onB.identify(member.access_token);
+  const { owner, general, onB } = await crossNodeChannel('Cross Node');
   const sent = [];
   for (const content of ['first', 'second', 'third']) {
     const r = await api(A, 'POST', `/channels/${general.id}/messages`, { content }, owner);
@@ -86,15 +92,7 @@ test('a message posted through node A reaches a gateway client on node B, once a
 });
 
 test('a node whose Redis connection drops reads on from where it was: nothing published meanwhile is lost', opts, async () => {
-  const owner = await A.register();
-  const member = await B.register();
-  const api = (srv, method, path, body, u) => srv.api(method, `/api/v2${path}`, body, { token: u.access_token });
-  const com = (await api(A, 'POST', '/communities', { name: 'Flaky Link' }, owner)).body;
-  const inv = (await api(A, 'POST', `/communities/${com.id}/invites`, {}, owner)).body;
-  assert.equal((await api(B, 'POST', `/invites/${inv.code}/accept`, undefined, member)).status, 200);
-  const general = (await api(A, 'GET', `/communities/${com.id}/channels`, undefined, owner)).body.items[0];
-  const onB = await openGateway(B);
-  await onB.identify(member.access_token);
+  const { owner, general, onB } = await crossNodeChannel('Flaky Link');
   const redis = (...args) => execFileSync('redis-cli', ['-u', process.env.COSMIV_TEST_REDIS_URL, ...args], { encoding: 'utf8' });
   // Freeze node B, cut its event reader's connection, and post through A while B cannot read:
   // with a subscription (pub/sub) these messages would be gone; from the stream B reads them on.
