@@ -139,10 +139,12 @@ for (const [i, evFile] of realEvals.entries()) {
   result.real.push({ labels: realLabels[i], videos: set.map((l) => basename(l.video)), duration_s: seconds,
     model: ev.model, seconds: Number(real[1]), ffmpeg_full_decode_s: Number(real[2]), cosmiv: ev.overall,
     random_10s_windows: { windows: ev.overall.predicted, ...rb },
-    game_model: gev ? { model: gev.model, cosmiv: gev.overall, random_10s_windows: { windows: gev.overall.predicted, ...grb } } : null });
+    game_model: gev ? { model: gev.model, seconds: Number(real[3]) || null, cosmiv: gev.overall, random_10s_windows: { windows: gev.overall.predicted, ...grb } } : null });
   console.log(`\nReal footage ${realLabels[i]}: ${set.length} video${set.length > 1 ? 's' : ''}, ${seconds} s, ` +
     `${nTruth} labelled highlights, model ${ev.model}; cosmiv ${fmt(Number(real[1]), 2)} s vs a full decode ` +
-    `${fmt(Number(real[2]), 2)} s (all of its videos)`);
+    `${fmt(Number(real[2]), 2)} s (all of its videos)` +
+    (gev && real[3] ? `; --game OpenArena (reads the kill messages on screen) ${fmt(Number(real[3]), 2)} s, ` +
+      `${fmt(Number(real[2]) / Number(real[3]), 2)}x faster than the full decode` : ''));
   console.log(`${'method'.padEnd(28)} ${'pred'.padStart(5)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'F1'.padStart(6)}`);
   console.log(`${'cosmiv highlights'.padEnd(28)} ${String(ev.overall.predicted).padStart(5)} ${fmt(ev.overall.precision).padStart(9)} ` +
     `${fmt(ev.overall.recall).padStart(7)} ${fmt(ev.overall.f1).padStart(6)}   (mAP ${fmt(ev.overall.map)})`);

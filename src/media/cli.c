@@ -423,7 +423,7 @@ int media_cli_fit(int argc, char **argv)
 		return 1;
 	}
 	/* every frame's pixels, so the refine stage is simulated exactly (--fast: bitstream only) */
-	media_detect_opts_t opts = {.refine_budget = -1, .decode_all = !o.fast};
+	media_detect_opts_t opts = {.model = &start, .refine_budget = -1, .decode_all = !o.fast};
 	media_features_t *feats = xcalloc(man.n, sizeof(*feats));
 	int ret = 0;
 	for (size_t v = 0; v < man.n && ret == 0; v++) {

@@ -17,6 +17,11 @@
  *            to detect_audio.c. Video is *not* decoded, except keyframes
  *            (skip_frame = AVDISCARD_NONKEY, scaled to 64x36 gray by
  *            libswscale): every packet's size, time and key flag are kept.
+ *            A game model with a HUD region (detect.h) is the exception:
+ *            its messages can appear at any time, so the reference frames
+ *            of the whole video are decoded (skip_frame = AVDISCARD_NONREF,
+ *            no deblocking; about half the work of a full decode) and the
+ *            region is read every 0.2 s (hud_frame).
  *   features detect_features.c turns that into one feature row per 0.5 s.
  *   refine   The first scoring pass names candidate moments; the video
  *            around the strongest ones (±2.5 s) is decoded at low cost
@@ -47,6 +52,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 
@@ -58,6 +64,13 @@
 #define DEFAULT_BUDGET 0.05 /* of the file's video packets: the refine stage never costs more */
 #define REFINE_PAD_S   2.5
 #define MAX_CANDIDATES 12
+/* HUD messages (hud_frame): sampling, what a text edge is, how long a message stays the same one */
+#define HUD_STEP_S   0.2
+#define HUD_BRIGHT   185 /* a glyph's pixel (8-bit luma) ... */
+#define HUD_DARK     60	 /* ... next to its dark outline or shadow */
+#define HUD_SAME     0.5 /* masks differing in at most this share of their points show the same text */
+#define HUD_HOLD_S   4.0 /* text that blinks off and back within this is the same message */
+#define HUD_WINDOW_S 3.0 /* MEDIA_F_HUD counts messages within this of a moment */
 
 typedef struct {
 	const char *path;
@@ -93,6 +106,16 @@ typedef struct {
 	media_features_t feat;
 	int percent;
 	uint64_t dsp_ns;
+	/* HUD messages: the model's region sampled every HUD_STEP_S during pass 1 (hud_frame) */
+	const media_model_t *model;
+	bool hud_on;
+	double hud_next;
+	int hud_w, hud_h, hud_step, hud_x0, hud_y0, hud_nx, hud_ny;
+	uint8_t *hud_cur, *hud_prev, *hud_ev; /* one byte per sample point: 1 = a text edge */
+	size_t hud_prev_n, hud_ev_n;
+	bool hud_prev_shown;
+	double *hud_t; /* when each message appeared */
+	size_t n_hud, cap_hud;
 } detect_t;
 
 static double ms_since(uint64_t t0)
@@ -242,6 +265,10 @@ static void detect_close(detect_t *d)
 	free(d->rs);
 	free(d->pk);
 	free(d->kf);
+	free(d->hud_cur);
+	free(d->hud_prev);
+	free(d->hud_ev);
+	free(d->hud_t);
 	media_pixels_cleanup(&d->pix);
 	media_features_free(&d->feat);
 }
@@ -318,15 +345,124 @@ static bool to_gray(detect_t *d, const AVFrame *fr)
 	       0;
 }
 
+/*
+ * HUD messages. A game prints what the player just did at a fixed place on
+ * screen ("You fragged Kyonshi" in OpenArena): white glyphs with a dark
+ * outline. The model's region is sampled on a grid of about 270 rows per
+ * frame height, straight from the decoded luma plane; a point is a text edge
+ * when it is bright and the point one step right or below is dark. A message
+ * is on screen when enough points are edges; a new one has appeared when the
+ * edges differ from those of the sample before and of the last message (one
+ * message replacing another), or when text comes back that is not the last
+ * message blinking. Game scenery rarely has bright-next-to-dark edges in
+ * numbers; deaths and scoreboards print elsewhere.
+ */
+static size_t hud_diff(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		d += a[i] != b[i];
+	return d;
+}
+
+static void hud_frame(detect_t *d, const AVFrame *fr, double t)
+{
+	if (t < d->hud_next)
+		return;
+	d->hud_next = t + HUD_STEP_S;
+	const media_model_t *m = d->model;
+	const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(fr->format);
+	if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL)) ||
+	    desc->comp[0].depth != 8 || desc->comp[0].plane != 0 || desc->comp[0].step != 1 ||
+	    fr->linesize[0] <= 0) {
+		d->hud_on = false;
+		add_note(d->res, xasprintf("%ss are not read: the video's pixel format (%s) is not 8-bit YUV",
+					   m->hud.what, desc ? desc->name : "unknown"));
+		return;
+	}
+	if (fr->width != d->hud_w || fr->height != d->hud_h) { /* first frame, or the size changed */
+		int s = fr->height / 270 > 1 ? fr->height / 270 : 1;
+		int x0 = (int)(m->hud.x0 * fr->width), y0 = (int)(m->hud.y0 * fr->height);
+		int x1 = (int)(m->hud.x1 * fr->width), y1 = (int)(m->hud.y1 * fr->height);
+		x1 = x1 < fr->width - s ? x1 : fr->width - s; /* the neighbour one step on stays inside */
+		y1 = y1 < fr->height - s ? y1 : fr->height - s;
+		d->hud_w = fr->width;
+		d->hud_h = fr->height;
+		d->hud_step = s;
+		d->hud_x0 = x0;
+		d->hud_y0 = y0;
+		d->hud_nx = x1 > x0 ? (x1 - x0 + s - 1) / s : 0;
+		d->hud_ny = y1 > y0 ? (y1 - y0 + s - 1) / s : 0;
+		size_t n = (size_t)d->hud_nx * (size_t)d->hud_ny;
+		free(d->hud_cur);
+		free(d->hud_prev);
+		free(d->hud_ev);
+		d->hud_cur = xcalloc(n + 1, 1);
+		d->hud_prev = xcalloc(n + 1, 1);
+		d->hud_ev = xcalloc(n + 1, 1);
+		d->hud_prev_shown = false;
+		d->hud_prev_n = d->hud_ev_n = 0;
+	}
+	size_t npts = (size_t)d->hud_nx * (size_t)d->hud_ny, on = 0, k = 0;
+	if (npts == 0)
+		return;
+	int s = d->hud_step;
+	for (int gy = 0; gy < d->hud_ny; gy++) {
+		const uint8_t *row = fr->data[0] + (size_t)(d->hud_y0 + gy * s) * (size_t)fr->linesize[0];
+		const uint8_t *below = row + (size_t)s * (size_t)fr->linesize[0];
+		for (int gx = 0; gx < d->hud_nx; gx++) {
+			int x = d->hud_x0 + gx * s;
+			uint8_t edge = row[x] > HUD_BRIGHT && (row[x + s] < HUD_DARK || below[x] < HUD_DARK);
+			d->hud_cur[k++] = edge;
+			on += edge;
+		}
+	}
+	bool shown = (double)on >= m->hud.min_text * (double)npts;
+	if (shown) {
+		size_t big = on > d->hud_ev_n ? on : d->hud_ev_n;
+		bool like_last =
+		    d->n_hud > 0 && hud_diff(d->hud_cur, d->hud_ev, npts) <= HUD_SAME * (double)big;
+		bool fresh;
+		if (d->hud_prev_shown) {
+			size_t bp = on > d->hud_prev_n ? on : d->hud_prev_n;
+			fresh = !like_last && hud_diff(d->hud_cur, d->hud_prev, npts) > HUD_SAME * (double)bp;
+		} else {
+			fresh = !(like_last && t - d->hud_t[d->n_hud - 1] < HUD_HOLD_S);
+		}
+		if (fresh) {
+			if (d->n_hud == d->cap_hud) {
+				d->cap_hud = d->cap_hud ? 2 * d->cap_hud : 64;
+				d->hud_t = xrealloc(d->hud_t, d->cap_hud * sizeof(double));
+			}
+			d->hud_t[d->n_hud++] = t;
+			memcpy(d->hud_ev, d->hud_cur, npts);
+			d->hud_ev_n = on;
+		}
+	}
+	uint8_t *tmp = d->hud_prev;
+	d->hud_prev = d->hud_cur;
+	d->hud_cur = tmp;
+	d->hud_prev_n = on;
+	d->hud_prev_shown = shown;
+}
+
 static void video_frame(detect_t *d, AVFrame *fr)
 {
 	d->res->frames_decoded++;
-	if (fr->width <= 0 || fr->height <= 0 || fr->width > MAX_SIDE || fr->height > MAX_SIDE ||
-	    !to_gray(d, fr))
+	if (fr->width <= 0 || fr->height <= 0 || fr->width > MAX_SIDE || fr->height > MAX_SIDE)
 		return;
 	int64_t ts = fr->best_effort_timestamp;
 	double t = ts != AV_NOPTS_VALUE ? ts * av_q2d(d->fmt->streams[d->vidx]->time_base) - d->t0 : 0;
-	if (fr->key_frame || fr->pict_type == AV_PICTURE_TYPE_I) {
+	bool key = fr->key_frame || fr->pict_type == AV_PICTURE_TYPE_I;
+	bool pix = d->pix_on && t >= d->pix_a - 1e-6 && t <= d->pix_b;
+	if (d->hud_on) {
+		uint64_t t1 = time_mono_ns();
+		hud_frame(d, fr, t);
+		d->dsp_ns += time_mono_ns() - t1;
+	}
+	if (!(key || pix) || !to_gray(d, fr))
+		return;
+	if (key) {
 		if (d->nkf == d->cap_kf) {
 			d->cap_kf = d->cap_kf ? 2 * d->cap_kf : 256;
 			d->kf = xrealloc(d->kf, d->cap_kf * sizeof(*d->kf));
@@ -336,7 +472,7 @@ static void video_frame(detect_t *d, AVFrame *fr)
 			s += d->gray[i];
 		d->kf[d->nkf++] = (media_keyframe_t){.t = t, .luma = (float)s / sizeof(d->gray)};
 	}
-	if (d->pix_on && t >= d->pix_a - 1e-6 && t <= d->pix_b) {
+	if (pix) {
 		uint64_t t1 = time_mono_ns();
 		media_pixels_feed(&d->pix, &d->feat, t, d->fps, d->gray);
 		if (isnan(d->pix_first))
@@ -389,6 +525,14 @@ static bool detect_pass1(detect_t *d, err_t *e)
 		d->pix_a = -1;
 		d->pix_b = INFINITY;
 	}
+	/* a HUD region needs frames all along: the reference frames (every later frame is predicted from
+	 * them, so none can be skipped); B-frames and the deblocking filter are not needed to read text */
+	d->hud_on = d->vdec && d->model && d->model->hud.on;
+	bool hud = d->hud_on;
+	if (hud && !all) {
+		d->vdec->skip_frame = AVDISCARD_NONREF;
+		d->vdec->skip_loop_filter = AVDISCARD_ALL;
+	}
 	/* the pixel state needs the moment count: sized from the header duration */
 	media_features_t tmp = {.n = (size_t)ceil(d->duration / MEDIA_STEP_S) + 1};
 	media_pixels_init(&d->pix, &tmp);
@@ -416,7 +560,7 @@ static bool detect_pass1(detect_t *d, err_t *e)
 				d->pk[d->npk++] = (media_vpacket_t){.t = t,
 								    .bytes = (uint32_t)p->size,
 								    .key = (p->flags & AV_PKT_FLAG_KEY) != 0};
-			if (all || (p->flags & AV_PKT_FLAG_KEY))
+			if (all || hud || (p->flags & AV_PKT_FLAG_KEY))
 				ok = decode(d, d->vdec, p, true, e);
 		} else if (p->stream_index == d->aidx) {
 			ok = decode(d, d->adec, p, false, e);
@@ -459,6 +603,11 @@ static bool detect_pass1(detect_t *d, err_t *e)
 		    "the file is truncated: its audio and video stop at %.1f s of the %.1f s announced",
 		    fmax(0, d->data_end), d->duration);
 	d->res->video_packets = (int64_t)d->npk;
+	d->res->hud_messages = hud ? (int)d->n_hud : -1;
+	if (hud && d->hud_on)
+		add_note(d->res, xasprintf("%d %s%s read from the screen", (int)d->n_hud, d->model->hud.what,
+					   d->n_hud == 1 ? "" : "s"));
+	d->hud_on = false; /* the refine stage's windows are not sampled again */
 	return true;
 }
 
@@ -481,6 +630,16 @@ static void detect_features(detect_t *d)
 	}
 	free(cuts);
 	free(flash);
+	/* MEDIA_F_HUD: messages appearing within HUD_WINDOW_S of each moment (times are sorted) */
+	for (size_t i = 0, lo = 0; d->n_hud && i < d->feat.n; i++) {
+		double tc = (i + 0.5) * MEDIA_STEP_S;
+		while (lo < d->n_hud && d->hud_t[lo] < tc - HUD_WINDOW_S)
+			lo++;
+		size_t hi = lo;
+		while (hi < d->n_hud && d->hud_t[hi] <= tc + HUD_WINDOW_S)
+			hi++;
+		d->feat.raw[i][MEDIA_F_HUD] = (float)(hi - lo);
+	}
 	if (d->pix_on && !isnan(d->pix_first))
 		media_pixels_commit(&d->pix, &d->feat, d->pix_first,
 				    d->pix_last + 1.0 / (d->fps > 0 ? d->fps : 30));
@@ -571,7 +730,8 @@ static void detect_refine(detect_t *d, const media_model_t *m)
 
 /* ==== Public ==== */
 
-static bool run(const char *path, const media_detect_opts_t *opts, media_result_t *out, detect_t *d, err_t *e)
+static bool run(const char *path, const media_detect_opts_t *opts, const media_model_t *m,
+		media_result_t *out, detect_t *d, err_t *e)
 {
 	uint64_t t_all = time_mono_ns(), t = t_all;
 	memset(out, 0, sizeof(*out));
@@ -579,6 +739,8 @@ static bool run(const char *path, const media_detect_opts_t *opts, media_result_
 	d->path = path;
 	d->opts = opts;
 	d->res = out;
+	d->model = m;
+	out->hud_messages = -1;
 	d->aidx = d->vidx = -1;
 	d->percent = -1;
 	d->data_end = -1;
@@ -603,7 +765,7 @@ bool media_extract_features(const char *path, const media_detect_opts_t *opts, m
 {
 	detect_t d;
 	memset(f, 0, sizeof(*f));
-	bool ok = run(path, opts, meta, &d, e);
+	bool ok = run(path, opts, opts ? opts->model : NULL, meta, &d, e);
 	if (ok) {
 		*f = d.feat;
 		memset(&d.feat, 0, sizeof(d.feat));
@@ -627,7 +789,7 @@ bool media_detect_highlights(const char *path, const media_detect_opts_t *opts, 
 		m = &def;
 	}
 	detect_t d;
-	bool ok = run(path, opts, out, &d, e);
+	bool ok = run(path, opts, m, out, &d, e);
 	if (ok) {
 		uint64_t t = time_mono_ns();
 		detect_refine(&d, m);

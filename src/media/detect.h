@@ -62,6 +62,7 @@ enum {
 	MEDIA_F_MOTION, /* log2: video bits per frame within ±0.5 s over the median of the previous 10 s */
 	MEDIA_F_CUTS,	/* picture discontinuities (cuts or flashes) within ±2 s */
 	MEDIA_F_FLASH,	/* bright flashes within ±1 s */
+	MEDIA_F_HUD,	/* messages appearing in a game model's HUD region (kill messages) within ±3 s */
 	MEDIA_NFEAT
 };
 #define MEDIA_STEP_S 0.5
@@ -85,6 +86,20 @@ typedef struct {
 	char trained_on[128];  /* ... this set */
 	char games[4][64];     /* a game model: the games it was fitted on ("games" in the file) */
 	int n_games;
+	/*
+	 * A game model may name the screen region where the game prints what the
+	 * player did ("You fragged X"): "hud": {"region": [x0, y0, x1, y1] (fractions
+	 * of the frame), "min_text": share of the region's sample points that must
+	 * be text edges for a message to be on screen, "what": "kill message"}.
+	 * With it, the reference frames of the whole video are decoded (about half
+	 * the cost of a full decode) to read when messages appear (MEDIA_F_HUD).
+	 */
+	struct {
+		bool on;
+		double x0, y0, x1, y1;
+		double min_text;
+		char what[48];
+	} hud;
 } media_model_t;
 
 /*
@@ -144,6 +159,7 @@ typedef struct {
 	} timings_ms;
 	int64_t video_packets;	/* video frames in the file */
 	int64_t frames_decoded; /* video frames actually decoded (keyframes + refine windows) */
+	int hud_messages;	/* messages seen appearing in the model's HUD region (-1: not read) */
 } media_result_t;
 
 bool media_detect_highlights(const char *path, const media_detect_opts_t *opts, media_result_t *out,

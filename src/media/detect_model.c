@@ -19,8 +19,9 @@
  * almost nothing in the real matches). A model fitted on recorded matches of
  * a game lists it in "games" and is compiled in the same way; a video whose
  * game matches gets it (media_model_for_game; COSMIV_MEDIA_MODEL replaces
- * only the default). Every model is validated: unknown weights, missing
- * fields and out-of-range values are errors, not silently defaulted.
+ * only the default). A game model may also name the screen region where the
+ * game prints kill messages ("hud"), which the detector then reads. Every model is validated: unknown
+ * weights, missing fields and out-of-range values are errors, not silently defaulted.
  */
 #include "media/detect.h"
 
@@ -65,6 +66,39 @@ static bool num_field(json_t *o, const char *name, double lo, double hi, double 
 		return err_set(e, ERR_INVALID, "bad_model", name, "model: \"%s\" = %g is outside [%g, %g]",
 			       name, x, lo, hi);
 	*out = x;
+	return true;
+}
+
+/* "hud": {"region": [x0, y0, x1, y1], "min_text": share, "what": "kill message"} (detect.h) */
+static bool parse_hud(json_t *h, media_model_t *m, err_t *e)
+{
+	json_t *r = json_object_get(h, "region");
+	double v[4];
+	if (!json_is_object(h) || !json_is_array(r) || json_array_size(r) != 4)
+		return err_set(e, ERR_INVALID, "bad_model", "hud",
+			       "model: \"hud\" must be an object with \"region\": [x0, y0, x1, y1]");
+	for (size_t i = 0; i < 4; i++) {
+		json_t *x = json_array_get(r, i);
+		v[i] = json_is_number(x) ? json_number_value(x) : -1;
+		if (!(v[i] >= 0 && v[i] <= 1))
+			return err_set(e, ERR_INVALID, "bad_model", "hud",
+				       "model: hud region values are fractions of the frame, 0..1");
+	}
+	if (!(v[2] - v[0] >= 0.01 && v[3] - v[1] >= 0.01))
+		return err_set(e, ERR_INVALID, "bad_model", "hud",
+			       "model: the hud region needs x0 < x1 and y0 < y1 (at least 1 %% apart)");
+	if (!num_field(h, "min_text", 0.0001, 1, &m->hud.min_text, e))
+		return false;
+	const char *what = json_string_value(json_object_get(h, "what"));
+	if (!what || !*what || strlen(what) >= sizeof(m->hud.what))
+		return err_set(e, ERR_INVALID, "bad_model", "hud",
+			       "model: hud \"what\" must be a string of 1-47 bytes (\"kill message\")");
+	str_copy(m->hud.what, sizeof(m->hud.what), what);
+	m->hud.x0 = v[0];
+	m->hud.y0 = v[1];
+	m->hud.x1 = v[2];
+	m->hud.y1 = v[3];
+	m->hud.on = true;
 	return true;
 }
 
@@ -142,6 +176,9 @@ bool media_model_parse(const char *text, media_model_t *m, err_t *e)
 		}
 		str_copy(m->games[m->n_games++], sizeof(m->games[0]), g);
 	}
+	json_t *hud = json_object_get(o, "hud");
+	if (hud && !parse_hud(hud, m, e))
+		goto out;
 	json_t *tr = json_object_get(o, "training");
 	if (json_is_object(tr)) {
 		json_t *f1 = json_object_get(tr, "f1");
@@ -217,6 +254,11 @@ char *media_model_to_json(const media_model_t *m)
 			json_array_append_new(g, json_string(m->games[k]));
 		json_object_set_new(o, "games", g);
 	}
+	if (m->hud.on)
+		json_object_set_new(o, "hud",
+				    json_pack("{s:[f,f,f,f], s:f, s:s}", "region", m->hud.x0, m->hud.y0,
+					      m->hud.x1, m->hud.y1, "min_text", m->hud.min_text, "what",
+					      m->hud.what));
 	if (m->trained_on[0])
 		json_object_set_new(
 		    o, "training",

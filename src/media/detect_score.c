@@ -31,7 +31,8 @@
 #include "core/util.h"
 
 const char *const media_feature_names[MEDIA_NFEAT] = {
-    "loud_jump", "onsets", "onset_excess", "burst", "level", "sustain", "tonal", "motion", "cuts", "flash",
+    "loud_jump", "onsets", "onset_excess", "burst", "level", "sustain",
+    "tonal",	 "motion", "cuts",	   "flash", "hud",
 };
 
 /* x = clamp(raw / div, lo, hi): every feature lands in a few units */
@@ -41,7 +42,7 @@ static const struct {
     [MEDIA_F_LOUD_JUMP] = {10, -1, 3}, [MEDIA_F_ONSETS] = {4, 0, 3},  [MEDIA_F_ONSET_EXCESS] = {4, -2, 3},
     [MEDIA_F_BURST] = {6, 0, 1},       [MEDIA_F_LEVEL] = {10, -3, 3}, [MEDIA_F_SUSTAIN] = {10, -3, 3},
     [MEDIA_F_TONAL] = {0.5, 0, 2},     [MEDIA_F_MOTION] = {1, -3, 3}, [MEDIA_F_CUTS] = {2, 0, 3},
-    [MEDIA_F_FLASH] = {1, 0, 2},
+    [MEDIA_F_FLASH] = {1, 0, 2},       [MEDIA_F_HUD] = {1, 0, 4},
 };
 
 #define CAND_FACTOR 0.6 /* candidates may score a little under the threshold: pixels can lift them */
@@ -278,7 +279,8 @@ static int cmp_contrib(const void *pa, const void *pb)
 	return (b->contrib > a->contrib) - (b->contrib < a->contrib);
 }
 
-static char *reason_text(const media_features_t *f, const uint8_t *mask, int k, size_t i)
+static char *reason_text(const media_features_t *f, const media_model_t *m, const uint8_t *mask, int k,
+			 size_t i)
 {
 	float x[MEDIA_NFEAT];
 	effective(f, mask, i, x);
@@ -330,6 +332,11 @@ static char *reason_text(const media_features_t *f, const uint8_t *mask, int k, 
 		if (x[k] >= 2)
 			return xasprintf("%.0f bright flashes in 2 s", x[k]);
 		return xstrdup(pix ? "bright flash" : "bright flash (on a keyframe)");
+	case MEDIA_F_HUD:
+		if (x[k] >= 1.5)
+			return xasprintf("%.0f %ss on screen within 6 s", x[k],
+					 m->hud.what[0] ? m->hud.what : "HUD message");
+		return xasprintf("a %s on screen", m->hud.what[0] ? m->hud.what : "HUD message");
 	default:
 		return NULL;
 	}
@@ -359,7 +366,7 @@ static void reasons_for(const media_features_t *f, const media_model_t *m, const
 	for (int j = 0; j < MEDIA_NFEAT && h->n_reasons < MAX_REASONS; j++) {
 		if (c[j].contrib <= 0 || (j > 0 && c[j].contrib < 0.3))
 			break;
-		char *r = reason_text(f, mask, c[j].k, c[j].at);
+		char *r = reason_text(f, m, mask, c[j].k, c[j].at);
 		if (r)
 			add_reason(h, r);
 	}
