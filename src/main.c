@@ -190,8 +190,8 @@ static int cmd_serve(void)
 	db_t *db = open_db(true, &e);
 	if (!db)
 		return fail("database", &e);
-	if (!init_auth(&e) || !ratelimit_init(cfg->redis_url, &e) || !uploads_init(cfg->data_dir, &e) ||
-	    !(store = open_store(&e))) {
+	if (!init_auth(&e) || !ratelimit_init(cfg->redis_url, &e) ||
+	    !uploads_init(cfg->data_dir, cfg->upload_dir, &e) || !(store = open_store(&e))) {
 		db_close(db);
 		return fail("start-up", &e);
 	}

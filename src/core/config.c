@@ -45,6 +45,9 @@ const config_setting_t config_settings[] = {
      "job worker threads inside `serve`; 0 leaves jobs to `cosmiv worker`"},
     {"COSMIV_JOB_LEASE_S", NULL, "60", "a job whose worker stopped heartbeating is run again after this"},
     {"COSMIV_UPLOAD_EXPIRY_S", NULL, "86400", "unfinished uploads are deleted after this many seconds"},
+    {"COSMIV_UPLOAD_DIR", NULL, "",
+     "spool of unfinished uploads; empty: DATA_DIR/uploads. Several nodes that share one (NFSv4) can "
+     "take any upload's requests; otherwise route each upload to one node (deploy/nginx.conf)"},
     {"COSMIV_FEED_CACHE_MS", NULL, "1000",
      "feed pages and rendered posts are served from a per-node cache this long (a signed-in reader's "
      "own changes show at once); 0 turns it off"},
@@ -98,6 +101,7 @@ static const struct {
     {"COSMIV_LOG_LEVEL", offsetof(config_t, log_level)},
     {"COSMIV_PUBLIC_URL", offsetof(config_t, public_url)},
     {"COSMIV_STORAGE_URL", offsetof(config_t, storage_url)},
+    {"COSMIV_UPLOAD_DIR", offsetof(config_t, upload_dir)},
     {"COSMIV_S3_ACCESS_KEY", offsetof(config_t, s3_access_key)},
     {"COSMIV_S3_SECRET_KEY", offsetof(config_t, s3_secret_key)},
     {"COSMIV_GATEWAY_LISTEN", offsetof(config_t, gateway_listen)},

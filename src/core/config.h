@@ -46,6 +46,7 @@ typedef struct {
 	int feed_cache_ms;	 /* micro-cache of signed-out New/Trending pages; 0: off */
 	int job_lease_s;	 /* a running job is reclaimed this long after its worker's last heartbeat */
 	int upload_expiry_s;	 /* abandoned uploads are deleted after this */
+	char *upload_dir;	 /* "" → DATA_DIR/uploads: the spool of unfinished uploads */
 	int rate_upload_per_min; /* upload creations per user per minute */
 	int64_t free_max_upload_bytes;
 	int64_t pro_max_upload_bytes;

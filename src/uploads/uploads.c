@@ -18,10 +18,10 @@
 
 static char *spool_dir;
 
-bool uploads_init(const char *data_dir, err_t *e)
+bool uploads_init(const char *data_dir, const char *dir, err_t *e)
 {
 	free(spool_dir);
-	spool_dir = xasprintf("%s/uploads", data_dir);
+	spool_dir = dir && *dir ? xstrdup(dir) : xasprintf("%s/uploads", data_dir);
 	if (mkdir(spool_dir, 0700) != 0 && errno != EEXIST)
 		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "cannot create %s: %s",
 			       spool_dir, strerror(errno));
@@ -66,6 +66,14 @@ static void read_upload(db_stmt_t *s, upload_t *u)
 	str_copy(u->state, sizeof(u->state), db_col_text(s, 6));
 	u->created_at = db_col_i64(s, 7);
 	u->expires_at = db_col_i64(s, 8);
+}
+
+/* The row exists but this node's spool has no file for it: the spool is another node's (uploads.h). */
+static bool missing_spool(err_t *e)
+{
+	return err_set(e, ERR_UNAVAILABLE, "upload_elsewhere", NULL,
+		       "this server cannot see the upload's data: it is in the upload spool of another node "
+		       "(send the upload's requests to that node, or share COSMIV_UPLOAD_DIR between nodes)");
 }
 
 static bool not_found(err_t *e)
@@ -174,7 +182,7 @@ bool uploads_write_begin(db_conn_t *c, const char *id, int64_t user_id, int64_t 
 	uploads_spool_path(id, path, sizeof(path));
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "the upload file is missing");
+		return missing_spool(e);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		close(fd);
 		return err_set(e, ERR_CONFLICT, "upload_busy", NULL,
@@ -309,7 +317,7 @@ bool uploads_sha256(const char *id, char out[65], err_t *e)
 	uploads_spool_path(id, path, sizeof(path));
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(e, ERR_UNAVAILABLE, "storage_unavailable", NULL, "the upload file is missing");
+		return missing_spool(e);
 	crypto_hash_sha256_state st;
 	crypto_hash_sha256_init(&st);
 	char *buf = xmalloc(1 << 20);

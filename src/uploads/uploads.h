@@ -14,10 +14,14 @@
  * spool file (works across processes too); a second concurrent PATCH gets
  * ERR_CONFLICT.
  *
- * The spool lives on the node's disk; in a scaled-out deployment the load
- * balancer routes /api/v2/uploads/{id} by id (deploy/nginx.conf) so all
- * requests of one upload reach one node. Once complete, the file moves to
- * object storage and any node can process it.
+ * The spool is a directory (COSMIV_UPLOAD_DIR, default DATA_DIR/uploads).
+ * In a scaled-out deployment either every node mounts the same one (NFSv4:
+ * flock, O_EXCL and fsync hold across clients) and any node takes any
+ * request, or the load balancer sends all upload requests, and the
+ * POST /api/v2/videos that consumes them, to one node (deploy/nginx.conf).
+ * A node that gets a request for an upload it cannot see in its spool
+ * answers 503 and changes nothing. Once consumed, the file is in object
+ * storage and any node processes it.
  */
 #ifndef COSMIV_UPLOADS_H
 #define COSMIV_UPLOADS_H
@@ -54,8 +58,8 @@ typedef struct {
 	unsigned char expect[crypto_hash_sha256_BYTES];
 } upload_write_t;
 
-/* DATA_DIR/uploads must exist; called at start-up. */
-bool uploads_init(const char *data_dir, err_t *e);
+/* The spool (dir, or DATA_DIR/uploads when dir is empty) is created if missing; called at start-up. */
+bool uploads_init(const char *data_dir, const char *dir, err_t *e);
 void uploads_cleanup(void);
 
 bool uploads_create(db_conn_t *c, int64_t user_id, int64_t length, const char *filename, const char *filetype,
