@@ -150,6 +150,10 @@ bool uploads_delete(db_conn_t *c, const char *id, int64_t user_id, err_t *e)
 	char path[PATH_MAX];
 	uploads_spool_path(id, path, sizeof(path));
 	int fd = open(path, O_RDWR | O_CLOEXEC);
+	/* no file: consumed (its data became a video), or in another node's spool, where deleting the
+	 * row would leave the data for good */
+	if (fd < 0 && strcmp(u.state, "consumed") != 0)
+		return missing_spool(e);
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		close(fd);
 		return err_set(e, ERR_CONFLICT, "upload_busy", NULL, "the upload is being written right now");
@@ -162,7 +166,7 @@ bool uploads_delete(db_conn_t *c, const char *id, int64_t user_id, err_t *e)
 		rc = db_step(s, e);
 		db_finish(s);
 	}
-	if (rc == DB_DONE)
+	if (rc == DB_DONE && fd >= 0)
 		unlink(path);
 	if (fd >= 0)
 		close(fd);

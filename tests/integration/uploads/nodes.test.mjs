@@ -77,6 +77,11 @@ test('a node that cannot see an upload\'s spool refuses with the reason and chan
   assert.equal((await head(A, u, loc)).headers.get('upload-offset'), '0');
   // HEAD reads the database: any node answers it
   assert.equal((await head(C, u, loc)).headers.get('upload-offset'), '0');
+  // termination through C would orphan the data on A: refused, the upload stays
+  r = await C.fetch(loc, { method: 'DELETE', headers: { ...TUS, Authorization: `Bearer ${u.access_token}` } });
+  assert.equal(r.status, 503);
+  assert.equal((await r.json()).code, 'upload_elsewhere');
+  assert.equal((await head(A, u, loc)).status, 200);
   assert.equal((await patch(A, u, loc, 0, data)).status, 204);
   // turning it into a video needs its data too: refused on C, the upload stays usable
   r = await C.api('POST', '/api/v2/videos', { upload_id, title: 'wrong node' }, { token: u.access_token });
