@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "core/config.h"
 #include "jobs/jobs.h"
+#include "media/detect.h"
 #include "store/store.h"
 #include "videos/videos.h"
 
@@ -399,8 +400,40 @@ static void media_playback(http_req_t *r)
 	serve_media(r, false);
 }
 
+/*
+ * GET /api/v2/highlights/models: which detector a video gets, so the upload
+ * form can say it before the upload (public: nothing here is per user). A
+ * video whose game matches one of "games" (any case) gets that model; every
+ * other video gets "default".
+ */
+static void highlight_models(http_req_t *r)
+{
+	media_model_t m[8];
+	err_t e;
+	int n = media_game_models(m, 8, &e);
+	media_model_t def;
+	if (n < 0 || !media_model_default(&def, &e)) {
+		http_problem(r, &e);
+		return;
+	}
+	json_t *items = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *games = json_array();
+		for (int k = 0; k < m[i].n_games; k++)
+			json_array_append_new(games, json_string(m[i].games[k]));
+		json_array_append_new(items, json_pack("{s:s, s:o, s:o, s:s}", "model", m[i].version, "games",
+						       games, "reads_screen",
+						       m[i].hud.on ? json_string(m[i].hud.what) : json_null(),
+						       "trained_on", m[i].trained_on));
+	}
+	http_json(r, 200,
+		  json_pack("{s:o, s:{s:s, s:s}}", "items", items, "default", "model", def.version,
+			    "trained_on", def.trained_on));
+}
+
 void api_videos_routes(void)
 {
+	http_route(HTTP_GET, "/api/v2/highlights/models", highlight_models, 0);
 	http_route(HTTP_POST, "/api/v2/videos", create_video, HTTP_ROUTE_JSON);
 	http_route(HTTP_GET, "/api/v2/videos", list_videos, 0);
 	http_route(HTTP_GET, "/api/v2/videos/{id}", get_video, 0);

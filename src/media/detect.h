@@ -114,6 +114,8 @@ bool media_model_default(media_model_t *m, err_t *e);
  * COSMIV_MEDIA_MODEL replaces only the default).
  */
 bool media_model_for_game(const char *game, media_model_t *m, err_t *e);
+/* The game models compiled in (out holds max), in a stable order; returns how many, or -1 with e set. */
+int media_game_models(media_model_t *out, int max, err_t *e);
 bool media_model_load(const char *path, media_model_t *m, err_t *e);
 bool media_model_parse(const char *json, media_model_t *m, err_t *e);
 /* JSON text of the model (heap string, caller frees). */

@@ -216,10 +216,21 @@ bool media_model_load(const char *path, media_model_t *m, err_t *e)
 	return ok;
 }
 
+static const char *const compiled_games[] = {media_model_json_openarena};
+
+int media_game_models(media_model_t *out, int max, err_t *e)
+{
+	int n = 0;
+	for (size_t i = 0; i < sizeof(compiled_games) / sizeof(compiled_games[0]) && n < max; i++)
+		if (!media_model_parse(compiled_games[i], &out[n++], e))
+			return -1;
+	return n;
+}
+
 bool media_model_for_game(const char *game, media_model_t *m, err_t *e)
 {
-	static const char *const compiled[] = {media_model_json_openarena};
-	for (size_t i = 0; game && *game && i < sizeof(compiled) / sizeof(compiled[0]); i++) {
+	const char *const *compiled = compiled_games;
+	for (size_t i = 0; game && *game && i < sizeof(compiled_games) / sizeof(compiled_games[0]); i++) {
 		if (!media_model_parse(compiled[i], m, e))
 			return false;
 		for (int k = 0; k < m->n_games; k++)

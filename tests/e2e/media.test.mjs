@@ -359,7 +359,12 @@ test('upload with pause, reload and resume; highlights; 9:16 clip export and dow
       const creation = page.waitForRequest((r) => r.url().endsWith('/api/v2/uploads') && r.method() === 'POST');
       await page.locator('#file').setInputFiles(videoFile);
       assert.equal(await page.locator('#upload-title').inputValue(), 'e2e-gameplay', 'title defaults to the file name without extension');
+      // the form says which detector the game gets: a game with its own model, then one without
+      await page.locator('#upload-game').fill('openarena');
+      await page.locator('#upload-game-hint').getByText('OpenArena model, which also reads the kill messages on screen').waitFor();
+      await shot(page, 'media-02b-upload-game-model.png');
       await page.locator('#upload-game').fill('Test Arena');
+      await page.locator('#upload-game-hint').getByText('No model for this game yet').waitFor();
       await page.locator('#start-upload').click();
       const creationHeaders = await (await creation).allHeaders();
       const b64 = (v) => Buffer.from(v).toString('base64');

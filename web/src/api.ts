@@ -518,6 +518,14 @@ export function deleteVideo(id: string): Promise<void> {
 export function getJob(id: string): Promise<Job> {
   return request<Job>('GET', `/jobs/${seg(id)}`, { auth: true });
 }
+/** Which highlight detector a video gets: a game's own model, or the default (GET /highlights/models). */
+export interface HighlightModels {
+  items: { model: string; games: string[]; reads_screen: string | null; trained_on: string }[];
+  default: { model: string; trained_on: string };
+}
+export function getHighlightModels(): Promise<HighlightModels> {
+  return request<HighlightModels>('GET', '/highlights/models');
+}
 export function getHighlights(videoId: string): Promise<Highlights> {
   return request<Highlights>('GET', `/videos/${seg(videoId)}/highlights`, { auth: true });
 }

@@ -152,6 +152,15 @@ test('the game picks the detector\'s model: OpenArena footage gets the OpenArena
   assert.equal((await srv.api('DELETE', `/api/v2/videos/${r.id}`, undefined, { token: alice.access_token })).status, 204);
 });
 
+test('GET /highlights/models says which games have their own detector and what it reads on screen', async () => {
+  const r = await srv.api('GET', '/api/v2/highlights/models');
+  assert.equal(r.status, 200);
+  const oa = JSON.parse(readFileSync(new URL('../../../src/media/model-openarena.json', import.meta.url), 'utf8'));
+  const def = JSON.parse(readFileSync(new URL('../../../src/media/model.json', import.meta.url), 'utf8'));
+  assert.deepEqual(r.body.items, [{ model: oa.version, games: ['OpenArena'], reads_screen: 'kill message', trained_on: oa.training.set }]);
+  assert.equal(r.body.default.model, def.version);
+});
+
 test('a WebM (VP9/Opus) gets a web-playable H.264/AAC proxy', async () => {
   const webm = makeGameplay(dir, 'vp9', { seconds: 5, vcodec: 'libvpx-vp9', acodec: 'libopus', ext: 'webm' });
   const v = await newVideo(alice, webm);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PreviousUpload } from 'tus-js-client';
-import type { SessionState } from '../api';
+import { getHighlightModels, type HighlightModels, type SessionState } from '../api';
 import { Link, navigate } from '../router';
 import { ErrorBox, Spinner, useTitle } from '../components/ui';
 import { Icon, ProgressBar, formatBytes, formatTime, useRequireSignIn } from '../components/media';
@@ -29,6 +29,18 @@ export function useUpload(): UploadState {
     return subscribeUpload(setS);
   }, []);
   return s;
+}
+
+/** What the detector will do for this game: its own model (and what it reads on screen) or the default. */
+function modelHint(models: HighlightModels | null, game: string): string | null {
+  const g = game.trim().toLowerCase();
+  if (!models || !g) return null;
+  const m = models.items.find((x) => x.games.some((name) => name.toLowerCase() === g));
+  if (!m) return 'No model for this game yet: highlights come from its sound and motion.';
+  const name = m.games.find((x) => x.toLowerCase() === g) ?? m.games[0];
+  return m.reads_screen
+    ? `Highlights use the ${name} model, which also reads the ${m.reads_screen}s on screen.`
+    : `Highlights use the ${name} model.`;
 }
 
 const pct = (n: number, total: number) => (total > 0 ? Math.min(100, (n / total) * 100) : 0);
@@ -173,6 +185,11 @@ export function Upload({ session }: { session: SessionState }) {
     // Came back after it finished elsewhere in the app: start fresh.
     if (s.phase === 'done') reset();
   }, []);
+  const [models, setModels] = useState<HighlightModels | null>(null);
+  useEffect(() => {
+    // which games have their own detector; without it the form just says nothing about the model
+    getHighlightModels().then(setModels, () => setModels(null));
+  }, []);
 
   if (!signedIn) {
     return (
@@ -206,6 +223,7 @@ export function Upload({ session }: { session: SessionState }) {
   const resumePct = s.resume && s.resume.offset !== null ? Math.floor(pct(s.resume.offset, s.resume.size)) : null;
   const titleErr = s.errorField === 'title' ? s.error : !s.title.trim() && localError ? localError : null;
   const gameErr = s.errorField === 'game' ? s.error : null;
+  const hint = gameErr ? null : modelHint(models, s.game);
 
   return (
     <section class="container page upload-page">
@@ -304,10 +322,21 @@ export function Upload({ session }: { session: SessionState }) {
                 value={s.game}
                 maxLength={80}
                 placeholder="e.g. Valorant"
+                list="upload-game-models"
                 onInput={(e) => setGame((e.currentTarget as HTMLInputElement).value)}
                 aria-invalid={gameErr ? 'true' : undefined}
-                aria-describedby={gameErr ? 'upload-game-error' : undefined}
+                aria-describedby={gameErr ? 'upload-game-error' : hint ? 'upload-game-hint' : undefined}
               />
+              <datalist id="upload-game-models">
+                {(models?.items ?? []).flatMap((m) => m.games).map((g) => (
+                  <option key={g} value={g} />
+                ))}
+              </datalist>
+              {hint ? (
+                <p class="field-hint" id="upload-game-hint">
+                  {hint}
+                </p>
+              ) : null}
               {gameErr ? (
                 <p class="field-error" id="upload-game-error">
                   {gameErr}
