@@ -507,6 +507,8 @@ test('upload with pause, reload and resume; highlights; 9:16 clip export and dow
       assert.notEqual(afterSeek, before, 'clicking a mark moves the player');
       await player.evaluate((v) => v.pause());
       await page.mouse.move(0, 0);
+      // which detector found them: "Test Arena" has no model of its own
+      await page.locator('.highlight-model').getByText('Found by the general model: sound and motion.').waitFor();
       await shot(page, 'media-07-video-ready-timeline.png');
 
       // --- feedback ------------------------------------------------------------

@@ -3,11 +3,13 @@ import {
   ApiError,
   deleteVideo,
   sentence,
+  getHighlightModels,
   getHighlights,
   getJob,
   getVideo,
   sendHighlightFeedback,
   type Highlight,
+  type HighlightModels,
   type Job,
   type SessionState,
   type Video,
@@ -27,6 +29,17 @@ import {
 import { Timeline, pctLabel, scoreColor } from '../components/Timeline';
 import { jobEnded, useJobProgress, usePollInterval } from '../components/jobprogress';
 import { ExportPanel, type ExportPreset } from '../components/ExportPanel';
+
+/** Which detector found the highlights, in words: a game's model and what it reads, or the default. */
+function modelLine(version: string, models: HighlightModels | null): string {
+  const m = models?.items.find((x) => x.model === version);
+  if (m)
+    return m.reads_screen
+      ? `Found by the ${m.games[0]} model: sound, motion and the ${m.reads_screen}s on screen.`
+      : `Found by the ${m.games[0]} model: sound and motion.`;
+  if (models && models.default.model === version) return 'Found by the general model: sound and motion.';
+  return `Found by model ${version}.`;
+}
 
 type Verdict = 'kept' | 'dismissed';
 
@@ -162,6 +175,7 @@ export function VideoPage({ id, session }: { id: string; session: SessionState }
   const loads = useRef(0);
   const [loadError, setLoadError] = useState<{ message: string; notFound: boolean } | null>(null);
   const [highlights, setHighlights] = useState<Highlight[] | null>(null);
+  const [models, setModels] = useState<HighlightModels | null>(null);
   const [hlError, setHlError] = useState<string | null>(null);
   const [verdicts, setVerdicts] = useState<Record<string, Verdict>>({});
   const [feedbackError, setFeedbackError] = useState<string | null>(null);
@@ -230,6 +244,11 @@ export function VideoPage({ id, session }: { id: string; session: SessionState }
       live = false;
     };
   }, [video?.status, video?.id]);
+
+  useEffect(() => {
+    if (!highlights?.length || models) return;
+    getHighlightModels().then(setModels, () => undefined);
+  }, [highlights]);
 
   const duration = mediaDuration ?? video?.duration_s ?? 0;
 
@@ -412,6 +431,9 @@ export function VideoPage({ id, session }: { id: string; session: SessionState }
               <h2 id="highlights-title">Highlights</h2>
               {highlights ? <span class="muted">{list.length} found</span> : null}
             </div>
+            {highlights?.length ? (
+              <p class="muted small highlight-model">{modelLine(highlights[0].model, models)}</p>
+            ) : null}
             <ErrorBox message={hlError ?? feedbackError} />
             {highlights === null && !hlError ? <Spinner label="Loading highlights…" /> : null}
             {highlights !== null && list.length === 0 ? (
