@@ -127,3 +127,16 @@ test('real OpenArena footage: --game OpenArena finds the labelled frag clusters,
     const out = JSON.parse(h.stdout);
     assert.ok(out.highlights.some((x) => x.reasons.some((why) => /kill messages? on screen/.test(why))));
   });
+
+test('a 10-bit video is analysed without the HUD, and the result says so', async () => {
+  const ten = join(dir, 'ten.mp4');
+  const r0 = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', clip, '-t', '12',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-c:a', 'copy', ten], { encoding: 'utf8' });
+  assert.equal(r0.status, 0, r0.stderr);
+  const r = await run(['highlights', ten, '--model', model]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.ok(out.notes.includes("kill messages are not read: the video's pixel format (yuv420p10le) is not 8-bit YUV"),
+    JSON.stringify(out.notes));
+  assert.ok(!out.notes.some((n) => /read from the screen/.test(n)));
+});
