@@ -20,8 +20,9 @@
  * a game lists it in "games" and is compiled in the same way; a video whose
  * game matches gets it (media_model_for_game; COSMIV_MEDIA_MODEL replaces
  * only the default). A game model may also name the screen region where the
- * game prints kill messages ("hud"), which the detector then reads. Every model is validated: unknown
- * weights, missing fields and out-of-range values are errors, not silently defaulted.
+ * game prints kill messages ("hud"), which the detector then reads. Every
+ * model is validated: unknown weights, missing fields and out-of-range values
+ * are errors, not silently defaulted.
  */
 #include "media/detect.h"
 
@@ -229,9 +230,8 @@ int media_game_models(media_model_t *out, int max, err_t *e)
 
 bool media_model_for_game(const char *game, media_model_t *m, err_t *e)
 {
-	const char *const *compiled = compiled_games;
 	for (size_t i = 0; game && *game && i < sizeof(compiled_games) / sizeof(compiled_games[0]); i++) {
-		if (!media_model_parse(compiled[i], m, e))
+		if (!media_model_parse(compiled_games[i], m, e))
 			return false;
 		for (int k = 0; k < m->n_games; k++)
 			if (strcasecmp(m->games[k], game) == 0)
