@@ -7,15 +7,12 @@
 //   node --test tests/media/            (COSMIV_BIN overrides build/cosmiv)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { generate } from './gen_gameplay.mjs';
+import { ROOT, BIN, run, ffmpeg } from './cli.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = process.env.COSMIV_BIN || join(ROOT, 'build/cosmiv');
 let dir;
 
 // Four short videos, one per codec family and shape; ~12 slots, ~8 events in all.
@@ -25,21 +22,6 @@ const VIDEOS = [
   { name: 'synth_vp9_opus', duration: 45, size: '640x360', fps: 30, vcodec: 'vp9', acodec: 'opus', seed: 3 },
   { name: 'synth_vertical_60fps', duration: 45, size: '360x640', fps: 60, vcodec: 'h264', acodec: 'aac', seed: 4 },
 ].map((v) => ({ ...v, eventShare: 0.7 }));
-
-function run(args, env = {}) {
-  return new Promise((res) => {
-    const p = spawn(BIN, args, { env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
-
-function ffmpeg(args) {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-}
 
 before(() => {
   assert.ok(existsSync(BIN), `${BIN} not built (make build, or set COSMIV_BIN)`);

@@ -8,26 +8,13 @@
 //   node --test tests/media/hud.test.mjs        (COSMIV_BIN overrides build/cosmiv)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { ROOT, BIN, run, ffmpeg } from './cli.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = process.env.COSMIV_BIN || join(ROOT, 'build/cosmiv');
 const REAL = resolve(ROOT, '../shared/media/real-gameplay');
 let dir, clip, model;
-
-function run(args, env = {}) {
-  return new Promise((res) => {
-    const p = spawn(BIN, args, { env: { ...process.env, ...env } });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
 
 // One "message": a row of glyph-like marks centred at y (fraction of the frame), shown in [t0, t1).
 function message(seed, y, t0, t1, W = 640, H = 360) {
@@ -56,12 +43,10 @@ before(() => {
     ...message(3, 0.24, 30, 33),
     ...message(4, 0.8, 20, 23),
   ].join(',');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=40',
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=40',
     '-f', 'lavfi', '-i', 'anoisesrc=color=pink:amplitude=0.05:duration=40:sample_rate=48000',
     '-vf', vf, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '120', '-bf', '2', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-shortest', clip], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
+    '-c:a', 'aac', '-shortest', clip]);
   const oa = JSON.parse(readFileSync(join(ROOT, 'src/media/model-openarena.json'), 'utf8'));
   assert.ok(oa.hud, 'the OpenArena model reads kill messages');
   model = join(dir, 'model.json');
@@ -130,9 +115,7 @@ test('real OpenArena footage: --game OpenArena finds the labelled frag clusters,
 
 test('a 10-bit video is analysed without the HUD, and the result says so', async () => {
   const ten = join(dir, 'ten.mp4');
-  const r0 = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', clip, '-t', '12',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-c:a', 'copy', ten], { encoding: 'utf8' });
-  assert.equal(r0.status, 0, r0.stderr);
+  ffmpeg(['-i', clip, '-t', '12', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p10le', '-c:a', 'copy', ten]);
   const r = await run(['highlights', ten, '--model', model]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
