@@ -603,7 +603,6 @@ static bool detect_pass1(detect_t *d, err_t *e)
 		    "the file is truncated: its audio and video stop at %.1f s of the %.1f s announced",
 		    fmax(0, d->data_end), d->duration);
 	d->res->video_packets = (int64_t)d->npk;
-	d->res->hud_messages = hud ? (int)d->n_hud : -1;
 	if (hud && d->hud_on)
 		add_note(d->res, xasprintf("%d %s%s read from the screen", (int)d->n_hud, d->model->hud.what,
 					   d->n_hud == 1 ? "" : "s"));
@@ -740,7 +739,6 @@ static bool run(const char *path, const media_detect_opts_t *opts, const media_m
 	d->opts = opts;
 	d->res = out;
 	d->model = m;
-	out->hud_messages = -1;
 	d->aidx = d->vidx = -1;
 	d->percent = -1;
 	d->data_end = -1;

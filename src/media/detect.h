@@ -161,7 +161,6 @@ typedef struct {
 	} timings_ms;
 	int64_t video_packets;	/* video frames in the file */
 	int64_t frames_decoded; /* video frames actually decoded (keyframes + refine windows) */
-	int hud_messages;	/* messages seen appearing in the model's HUD region (-1: not read) */
 } media_result_t;
 
 bool media_detect_highlights(const char *path, const media_detect_opts_t *opts, media_result_t *out,

@@ -35,27 +35,20 @@
 
 #include "core/util.h"
 
-/* The build runs from the repository root (the Makefile's working directory). */
-__asm__(".section .rodata\n"
-	".balign 16\n"
-	".global media_model_json_default\n"
-	".type media_model_json_default, @object\n"
-	"media_model_json_default:\n"
-	".incbin \"src/media/model.json\"\n"
-	".byte 0\n"
-	".size media_model_json_default, . - media_model_json_default\n"
-	".previous\n");
-extern const char media_model_json_default[];
-__asm__(".section .rodata\n"
-	".balign 16\n"
-	".global media_model_json_openarena\n"
-	".type media_model_json_openarena, @object\n"
-	"media_model_json_openarena:\n"
-	".incbin \"src/media/model-openarena.json\"\n"
-	".byte 0\n"
-	".size media_model_json_openarena, . - media_model_json_openarena\n"
-	".previous\n");
-extern const char media_model_json_openarena[];
+/* A JSON file compiled in as the NUL-terminated string `sym`; paths are from the repository root, where
+ * the Makefile runs the build. */
+#define EMBED_JSON(sym, file)                                                                                \
+	__asm__(".section .rodata\n"                                                                         \
+		".balign 16\n"                                                                               \
+		".global " #sym "\n"                                                                         \
+		".type " #sym ", @object\n" #sym ":\n"                                                       \
+		".incbin \"" file "\"\n"                                                                     \
+		".byte 0\n"                                                                                  \
+		".size " #sym ", . - " #sym "\n"                                                             \
+		".previous\n");                                                                              \
+	extern const char sym[]
+EMBED_JSON(media_model_json_default, "src/media/model.json");
+EMBED_JSON(media_model_json_openarena, "src/media/model-openarena.json");
 
 static bool num_field(json_t *o, const char *name, double lo, double hi, double *out, err_t *e)
 {
